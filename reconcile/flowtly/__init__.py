@@ -1,0 +1,1 @@
+"""Everything that talks to Flowtly, or pretends to be it: client, our assumptions, the sandbox."""

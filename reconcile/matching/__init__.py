@@ -1,0 +1,1 @@
+"""Matching: references, names, blocking, scoring, assignment. Pure functions, no I/O."""

@@ -1,0 +1,231 @@
+"""The domain of reconciliation as typed, frozen values: bank lines, invoices, candidates, matches, postings.
+
+Nothing here does I/O. Amounts are Decimal and always travel with their currency.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class BankLine:
+    """One booked movement on one of our accounts, as the bank reported it.
+
+    `line_id` is stable across re-imports of the same statement and across overlapping statements
+    (see `make_line_id`); `bank_ref` is the bank's own id of the line, when it gives one.
+    """
+
+    line_id: str
+    bank_ref: str | None
+    account: str
+    currency: str
+    amount: Decimal  # signed: credits (money in) positive, debits negative
+    booking_date: date
+    value_date: date | None = None
+    counterparty_name: str | None = None
+    counterparty_iban: str | None = None
+    remittance: str = ""
+    structured_ref: str | None = None
+    end_to_end_id: str | None = None
+    bank_tx_code: str | None = None
+    statement_id: str | None = None
+    source_file: str = ""
+    source_format: str = ""
+
+    @property
+    def is_credit(self) -> bool:
+        return self.amount > 0
+
+
+def make_line_id(
+    account: str,
+    bank_ref: str | None,
+    *,
+    booking_date: date,
+    amount: Decimal,
+    currency: str,
+    remittance: str = "",
+    counterparty: str | None = None,
+    occurrence: int = 0,
+) -> str:
+    """A stable id for a bank line: the same line read from any file of any format gets the same id.
+
+    With a bank reference, the account and that reference identify the line (two overlapping statements
+    agree). Without one, the line's own content identifies it, plus `occurrence` to keep apart two
+    identical lines in the same statement (two equal card payments on the same day).
+    """
+    account_key = "".join(account.split()).upper()
+    if bank_ref:
+        basis = f"ref|{account_key}|{bank_ref.strip()}"
+    else:
+        basis = "|".join(
+            [
+                "content",
+                account_key,
+                booking_date.isoformat(),
+                f"{amount.normalize():f}",
+                currency.upper(),
+                " ".join(remittance.split()),
+                " ".join((counterparty or "").split()),
+                str(occurrence),
+            ]
+        )
+    return hashlib.sha256(basis.encode("utf-8")).hexdigest()[:24]
+
+
+@dataclass(frozen=True, slots=True)
+class Balance:
+    amount: Decimal  # signed
+    currency: str
+    on: date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Statement:
+    """One statement (one account, one period) inside a file; a file may hold several."""
+
+    statement_id: str | None
+    account: str
+    currency: str | None
+    lines: tuple[BankLine, ...]
+    opening: Balance | None = None
+    closing: Balance | None = None
+    pending_count: int = 0  # entries the bank reported but not booked (not turned into lines)
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedFile:
+    """What a reader made of one file: its statements and anything a person should know about it."""
+
+    path: str
+    source_format: str
+    statements: tuple[Statement, ...]
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def lines(self) -> list[BankLine]:
+        return [line for st in self.statements for line in st.lines]
+
+
+class InvoiceStatus(str, enum.Enum):
+    """Flowtly's documented statuses; others are kept as strings (see flowtly.assumptions)."""
+
+    CREATED = "created"
+    EDITED = "edited"
+    SENT = "sent"
+
+
+@dataclass(frozen=True, slots=True)
+class Invoice:
+    """An invoice as reconcile needs it; `open_amount` is derived (see flowtly.assumptions)."""
+
+    iri: str
+    id: int | str
+    name: str
+    client_name: str | None
+    client_iri: str | None
+    amount: Decimal
+    open_amount: Decimal
+    currency: str
+    status: str
+    due_date: date | None = None
+    issue_date: date | None = None
+    bank_account: str | None = None
+    ksef_number: str | None = None
+    client_tin: str | None = None
+
+
+class Decision(str, enum.Enum):
+    POSTED = "posted"  # posted to Flowtly in this run
+    REVIEW = "review"  # a person should look; suggestions attached
+    UNMATCHED = "unmatched"  # money in, nothing plausible found
+    IGNORED = "ignored"  # not ours to match: money out, zero, already posted
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """One labelled piece of a score: which level of which comparison fired, and its weight."""
+
+    comparison: str  # e.g. "reference"
+    level: str  # e.g. "invoice number in title"
+    bayes_factor: float
+    detail: str = ""
+
+    def describe(self) -> str:
+        detail = f" ({self.detail})" if self.detail else ""
+        return f"{self.comparison}: {self.level}{detail}"
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A (bank line, invoice) pair worth scoring, produced by blocking; never all pairs."""
+
+    line_id: str
+    invoice_iri: str
+    found_by: str  # the blocking key that produced it, e.g. "reference", "amount"
+
+
+@dataclass(frozen=True, slots=True)
+class ScoredCandidate:
+    line_id: str
+    invoice: Invoice
+    probability: float
+    evidence: tuple[Evidence, ...]
+    allocated_amount: Decimal
+
+    def reasons(self) -> str:
+        return "; ".join(e.describe() for e in self.evidence)
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """The decision for one bank line: post to one invoice, or ask a person, with suggestions."""
+
+    line: BankLine
+    decision: Decision
+    chosen: ScoredCandidate | None = None
+    suggestions: tuple[ScoredCandidate, ...] = ()
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Posting:
+    """An invoice-transaction we intend to create, or created, in Flowtly (the outbox's unit)."""
+
+    line_id: str
+    bank_ref: str | None
+    invoice_iri: str
+    amount: Decimal  # in the invoice's currency
+    currency: str
+    booking_date: date
+    state: str = "pending"  # pending | sent | posted | failed
+    remote_iri: str | None = None
+    attempts: int = 0
+    last_error: str | None = None
+    run_id: str | None = None
+
+
+@dataclass(slots=True)
+class RunSummary:
+    """Counts and amounts of one run, per decision, in each currency; written to summary.json."""
+
+    run_id: str
+    dry_run: bool
+    report_dir: str = ""
+    files_read: list[str] = field(default_factory=list)
+    files_skipped: list[str] = field(default_factory=list)
+    errors: list[dict[str, str]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)
+    amounts: dict[str, dict[str, str]] = field(default_factory=dict)  # decision -> currency -> amount
+    open_invoices: int = 0
+    postings_failed: int = 0
+
+    @property
+    def needs_attention(self) -> bool:
+        return bool(self.errors) or self.postings_failed > 0

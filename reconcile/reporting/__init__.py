@@ -1,0 +1,1 @@
+"""Match reports: CSV, JSON and HTML for the people who review them."""
