@@ -175,6 +175,7 @@ class ScoredCandidate:
     line_id: str
     invoice: Invoice
     probability: float
+    odds: float  # probability / (1 - probability), kept because probabilities near 1 lose precision
     evidence: tuple[Evidence, ...]
     allocated_amount: Decimal
 

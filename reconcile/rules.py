@@ -1,0 +1,194 @@
+"""Matching rules: `rules/*.toml` loaded and validated into typed values.
+
+Validation collects every problem and reports them together, each with its place in the file, so that a
+person fixing a rules file fixes it once.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from reconcile.errors import RulesError
+
+CONDITIONS: dict[str, tuple[str, ...]] = {
+    # condition -> the parameters it needs
+    "ksef_number": (),
+    "invoice_number": (),
+    "invoice_number_loose": (),
+    "amount_exact": (),
+    "amount_within": ("tolerance",),
+    "amount_below_open": (),
+    "amount_above_open": (),
+    "currency_differs": (),
+    "name_at_least": ("threshold",),
+    "name_missing": (),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Level:
+    label: str
+    when: str | None  # None for the `else` level
+    bayes_factor: float
+    params: dict[str, float]
+
+
+@dataclass(frozen=True, slots=True)
+class Comparison:
+    name: str
+    description: str
+    levels: tuple[Level, ...]
+    strong_levels: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class Rules:
+    source: str
+    prior_odds: float
+    comparisons: tuple[Comparison, ...]
+    auto_post_probability: float
+    review_probability: float
+    min_odds_ratio: float
+    auto_post_requires: tuple[str, ...]
+    max_suggestions: int
+    min_reference_length: int
+    max_amount_candidates: int
+
+
+def default_rules_path() -> Path:
+    """rules/default.toml beside the package in a checkout, or the copy inside an installed wheel."""
+    checkout = Path(__file__).resolve().parent.parent / "rules" / "default.toml"
+    if checkout.is_file():
+        return checkout
+    return Path(str(resources.files("reconcile") / "_rules" / "default.toml"))
+
+
+def load_rules(path: Path | None = None) -> Rules:
+    path = path or default_rules_path()
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise RulesError(path, ["the rules file does not exist"]) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise RulesError(path, [f"not valid TOML ({exc})"]) from None
+    return parse_rules(raw, str(path))
+
+
+def _number(raw: dict[str, Any], key: str, where: str, problems: list[str], *, lo: float, hi: float,
+            default: float | None = None) -> float:
+    value = raw.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        problems.append(f"{where}{key}: expected a number, got {value!r}")
+        return default if default is not None else 0.0
+    if not lo <= value <= hi:
+        problems.append(f"{where}{key}: {value} is outside {lo}..{hi}")
+    return float(value)
+
+
+def _levels(raw_levels: Any, where: str, problems: list[str]) -> tuple[Level, ...]:
+    if not isinstance(raw_levels, list) or not raw_levels:
+        problems.append(f"{where}levels: expected a non-empty list")
+        return ()
+    levels: list[Level] = []
+    for i, raw in enumerate(raw_levels):
+        at = f"{where}levels[{i}]."
+        if not isinstance(raw, dict):
+            problems.append(f"{at[:-1]}: expected a table")
+            continue
+        label = raw.get("label")
+        if not isinstance(label, str) or not label:
+            problems.append(f"{at}label: missing")
+            label = f"level {i}"
+        is_else = raw.get("else") is True
+        when = raw.get("when")
+        params: dict[str, float] = {}
+        if is_else:
+            if when is not None:
+                problems.append(f"{at}when: an `else` level has no condition")
+            if i != len(raw_levels) - 1:
+                problems.append(f"{at}else: only the last level can be `else`")
+        elif when not in CONDITIONS:
+            problems.append(f"{at}when: unknown condition {when!r} (known: {', '.join(CONDITIONS)})")
+        else:
+            for param in CONDITIONS[when]:
+                params[param] = _number(raw, param, at, problems, lo=0, hi=1)
+        bf = _number(raw, "bayes_factor", at, problems, lo=0, hi=1e9)
+        if bf <= 0:
+            problems.append(f"{at}bayes_factor: must be above 0")
+        levels.append(Level(label=label, when=None if is_else else str(when), bayes_factor=bf, params=params))
+    if levels and levels[-1].when is not None:
+        problems.append(f"{where}levels: the last level must be `else = true`")
+    return tuple(levels)
+
+
+def parse_rules(raw: dict[str, Any], source: str) -> Rules:
+    problems: list[str] = []
+    if raw.get("version") != 1:
+        problems.append(f"version: expected 1, got {raw.get('version')!r}")
+    prior = _number(raw, "prior_odds", "", problems, lo=1e-9, hi=1e6, default=0.05)
+    decision = raw.get("decision") if isinstance(raw.get("decision"), dict) else {}
+    if not raw.get("decision"):
+        problems.append("decision: missing table [decision]")
+    d = "decision."
+    auto = _number(decision, "auto_post_probability", d, problems, lo=0.5, hi=1, default=0.99)
+    review = _number(decision, "review_probability", d, problems, lo=0, hi=1, default=0.3)
+    if review > auto:
+        problems.append("decision.review_probability: must not exceed auto_post_probability")
+    ratio = _number(decision, "min_odds_ratio", d, problems, lo=1, hi=1e9, default=100)
+    max_sugg = int(_number(decision, "max_suggestions", d, problems, lo=1, hi=20, default=3))
+    min_ref = int(_number(decision, "min_reference_length", d, problems, lo=1, hi=50, default=4))
+    max_amt = int(_number(decision, "max_amount_candidates", d, problems, lo=1, hi=100000, default=50))
+    requires = decision.get("auto_post_requires", [])
+    if not isinstance(requires, list) or not all(isinstance(x, str) for x in requires):
+        problems.append("decision.auto_post_requires: expected a list of comparison names")
+        requires = []
+
+    comparisons: list[Comparison] = []
+    raw_comps = raw.get("comparisons")
+    if not isinstance(raw_comps, list) or not raw_comps:
+        problems.append("comparisons: expected at least one [[comparisons]] table")
+        raw_comps = []
+    for i, rc in enumerate(raw_comps):
+        where = f"comparisons[{i}]."
+        if not isinstance(rc, dict):
+            problems.append(f"comparisons[{i}]: expected a table")
+            continue
+        name = rc.get("name")
+        if not isinstance(name, str) or not name:
+            problems.append(f"{where}name: missing")
+            name = f"comparison {i}"
+        levels = _levels(rc.get("levels"), f"comparisons[{i}] ({name}).", problems)
+        strong = rc.get("strong_levels", [])
+        labels = {lv.label for lv in levels}
+        if not isinstance(strong, list):
+            problems.append(f"{where}strong_levels: expected a list of level labels")
+            strong = []
+        for label in strong:
+            if label not in labels:
+                problems.append(f"{where}strong_levels: no level labelled {label!r}")
+        comparisons.append(Comparison(name=name, description=str(rc.get("description", "")), levels=levels,
+                                      strong_levels=frozenset(strong)))
+    names = [c.name for c in comparisons]
+    for req in requires:
+        if req not in names:
+            problems.append(f"decision.auto_post_requires: no comparison named {req!r}")
+        elif not next(c for c in comparisons if c.name == req).strong_levels:
+            problems.append(f"decision.auto_post_requires: comparison {req!r} has no strong_levels")
+    if problems:
+        raise RulesError(source, problems)
+    return Rules(
+        source=source,
+        prior_odds=prior,
+        comparisons=tuple(comparisons),
+        auto_post_probability=auto,
+        review_probability=review,
+        min_odds_ratio=ratio,
+        auto_post_requires=tuple(requires),
+        max_suggestions=max_sugg,
+        min_reference_length=min_ref,
+        max_amount_candidates=max_amt,
+    )

@@ -1,0 +1,94 @@
+"""Matching decisions, end to end through blocking, scoring and assignment (pure, no I/O)."""
+
+from __future__ import annotations
+
+from reconcile.matching.engine import match_lines
+from reconcile.model import Decision
+from reconcile.rules import load_rules
+from tests.factories import invoice, line
+
+RULES = load_rules()
+KSEF = "5265877635-20261021-0100001AF629-7A"
+
+
+def decide(lines, invoices):
+    return {m.line.line_id: m for m in match_lines(lines, invoices, RULES)}
+
+
+def test_invoice_number_and_exact_amount_is_posted():
+    ln = line("2460.00", "Zaplata za fakture FV/2026/10/0101", payer="ACME LOGISTICS SP Z O O")
+    m = decide([ln], [invoice(101, "FV/2026/10/0101", "2460.00"), invoice(102, "FV/2026/10/0102", "2460.00")])
+    assert m[ln.line_id].decision is Decision.POSTED
+    assert m[ln.line_id].chosen.invoice.iri == "/invoices/101"
+    assert "invoice number in the title" in m[ln.line_id].chosen.reasons()
+
+
+def test_ksef_number_with_valid_checksum_is_posted():
+    ln = line("15129.00", f"KSEF {KSEF}")
+    m = decide([ln], [invoice(102, "FV/2026/10/0102", "15129.00", ksef=KSEF)])
+    assert m[ln.line_id].decision is Decision.POSTED
+
+
+def test_ksef_number_with_wrong_checksum_is_not_evidence():
+    ln = line("15129.00", f"KSEF {KSEF[:-2]}7B")
+    m = decide([ln], [invoice(102, "FV/2026/10/0102", "15129.00", ksef=KSEF)])
+    assert m[ln.line_id].decision is Decision.REVIEW  # the amount alone suggests it
+
+
+def test_partial_payment_with_reference_goes_to_review():
+    ln = line("6000.00", "FV/2026/10/0108 rata 1")
+    m = decide([ln], [invoice(108, "FV/2026/10/0108", "12300.00")])
+    assert m[ln.line_id].decision is Decision.REVIEW
+    assert m[ln.line_id].suggestions[0].invoice.iri == "/invoices/108"
+    assert "amount" in m[ln.line_id].note
+
+
+def test_number_with_dropped_zeros_is_suggested_not_posted():
+    ln = line("9840.00", "faktura FV/2026/10/107")
+    m = decide([ln], [invoice(107, "FV/2026/10/0107", "9840.00")])
+    assert m[ln.line_id].decision is Decision.REVIEW
+    assert "zeros differ" in m[ln.line_id].suggestions[0].reasons()
+
+
+def test_amount_and_name_without_reference_is_only_suggested():
+    ln = line("1845.00", "Facture octobre", currency="EUR", payer="CAFE LUMIERE SARL")
+    m = decide([ln], [invoice(109, "FV/2026/11/0109", "1845.00", currency="EUR", client="Café Lumière SARL")])
+    assert m[ln.line_id].decision is Decision.REVIEW
+
+
+def test_two_equally_likely_invoices_are_both_suggested():
+    ln = line("615.00", "przelew", payer="ACME LOGISTICS")
+    m = decide([ln], [invoice(110, "FV/2026/11/0110", "615.00"), invoice(111, "FV/2026/11/0111", "615.00")])
+    assert m[ln.line_id].decision is Decision.REVIEW
+    assert {s.invoice.iri for s in m[ln.line_id].suggestions} == {"/invoices/110", "/invoices/111"}
+
+
+def test_payment_in_another_currency_is_never_posted():
+    ln = line("2460.00", "FV/2026/10/0101", currency="EUR")
+    m = decide([ln], [invoice(101, "FV/2026/10/0101", "2460.00", currency="PLN")])
+    assert m[ln.line_id].decision is Decision.UNMATCHED
+
+
+def test_money_out_is_ignored():
+    ln = line("-35.50", "Oplata za prowadzenie rachunku")
+    assert decide([ln], [invoice(101, "FV/2026/10/0101", "35.50")])[ln.line_id].decision is Decision.IGNORED
+
+
+def test_unknown_payment_is_unmatched():
+    ln = line("1200.00", "darowizna", payer="JOHN DOE")
+    assert decide([ln], [invoice(101, "FV/2026/10/0101", "2460.00")])[ln.line_id].decision is Decision.UNMATCHED
+
+
+def test_two_payments_claiming_one_invoice_both_go_to_review():
+    a = line("2460.00", "FV/2026/10/0101", ref="A")
+    b = line("2460.00", "FV/2026/10/0101 again", ref="B")
+    m = decide([a, b], [invoice(101, "FV/2026/10/0101", "2460.00")])
+    assert m[a.line_id].decision is Decision.REVIEW
+    assert m[b.line_id].decision is Decision.REVIEW
+    assert "other payment" in m[a.line_id].note
+
+
+def test_number_inside_a_longer_number_does_not_match():
+    ln = line("500.00", "FV/2026/10/01234")
+    m = decide([ln], [invoice(1, "FV/2026/10/0123", "700.00")])
+    assert m[ln.line_id].decision is Decision.UNMATCHED
