@@ -1,0 +1,76 @@
+"""Fetching the open invoices a run matches against, with client names resolved once per run.
+
+Filters are sent to spare the server, and every predicate is checked again here, because API Platform
+silently ignores filters it does not know.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from datetime import date
+from typing import Any
+
+from reconcile.errors import FlowtlyNotFound
+from reconcile.flowtly import assumptions
+from reconcile.flowtly.client import FlowtlyClient
+from reconcile.model import Invoice
+
+log = logging.getLogger(__name__)
+
+
+class ResourceCache:
+    """GETs each IRI at most once per run (client names, corrections, transactions given as IRIs)."""
+
+    def __init__(self, client: FlowtlyClient) -> None:
+        self.client = client
+        self._docs: dict[str, dict[str, Any]] = {}
+
+    def get(self, iri: str) -> dict[str, Any]:
+        if iri not in self._docs:
+            try:
+                self._docs[iri] = self.client.get(iri)
+            except FlowtlyNotFound:
+                log.warning("%s is referenced but does not exist; treated as empty", iri)
+                self._docs[iri] = {}
+        return self._docs[iri]
+
+    def client_name(self, value: Any) -> tuple[str | None, str | None]:
+        """(name, iri) of an invoice's `client`: an IRI is resolved, a literal name taken as is."""
+        if isinstance(value, Mapping):
+            name = value.get("name")
+            return (str(name) if name else None, assumptions.iri_of(value))
+        if not isinstance(value, str) or not value.strip():
+            return None, None
+        if not assumptions.is_iri(value):
+            return value.strip(), None
+        doc = self.get(value)
+        name = doc.get("name")
+        return (str(name) if name else None), value
+
+
+def fetch_open_invoices(
+    client: FlowtlyClient,
+    *,
+    issued_after: date | None,
+    on_progress: Callable[[int], None] | None = None,
+) -> list[Invoice]:
+    params: list[tuple[str, str]] = [(assumptions.STATUS_FILTER, s) for s in sorted(assumptions.OPEN_STATUSES)]
+    if issued_after is not None:
+        params.append((assumptions.ISSUE_DATE_AFTER_FILTER, issued_after.isoformat()))
+    cache = ResourceCache(client)
+    invoices: list[Invoice] = []
+    seen: set[str] = set()
+    for n, doc in enumerate(client.iter_collection("/invoices", params), start=1):
+        if on_progress:
+            on_progress(n)
+        iri = str(doc.get("@id") or f"/invoices/{doc.get('id')}")
+        if iri in seen:  # a page boundary that moved under us must not double an invoice
+            continue
+        seen.add(iri)
+        open_amt = assumptions.open_amount(doc, cache.get)
+        if not assumptions.is_open(doc, open_amt, issued_after=issued_after):
+            continue
+        name, client_iri = cache.client_name(doc.get("client"))
+        invoices.append(assumptions.to_invoice(doc, open_amt=open_amt, client_name=name, client_iri=client_iri))
+    return invoices

@@ -1,0 +1,61 @@
+"""Creating an invoice-transaction exactly once, even when an answer is lost.
+
+The API has no idempotency key, so a POST whose outcome is unknown is never simply repeated: we first
+look for our transaction on the invoice (by the bank reference and line id we sent) and only post again
+when it is not there.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from reconcile.errors import FlowtlyError
+from reconcile.flowtly import assumptions
+from reconcile.flowtly.client import FlowtlyClient, OutcomeUnknown
+from reconcile.model import BankLine, Posting
+
+log = logging.getLogger(__name__)
+
+MAX_UNKNOWN_OUTCOMES = 5
+
+
+def find_existing(client: FlowtlyClient, posting: Posting) -> str | None:
+    """The IRI of our transaction on the posting's invoice, if the server already has it."""
+    params = [(assumptions.INVOICE_FILTER, posting.invoice_iri)]
+    for tx in client.iter_collection("/invoice-transactions", params):
+        # Re-check the filter: a server that ignored it would list every invoice's transactions.
+        if assumptions.iri_of(tx.get("invoice")) not in (posting.invoice_iri, None):
+            continue
+        if assumptions.is_our_transaction(tx, posting):
+            return str(tx.get("@id") or f"/invoice-transactions/{tx.get('id')}")
+    return None
+
+
+def create_once(client: FlowtlyClient, posting: Posting, line: BankLine, *, look_first: bool) -> str:
+    """Post the invoice-transaction unless it exists; return its IRI.
+
+    `look_first` is set when an earlier attempt (in this run or a crashed one) may have landed.
+    """
+    for _ in range(MAX_UNKNOWN_OUTCOMES):
+        if look_first:
+            existing = find_existing(client, posting)
+            if existing:
+                log.info("posting for line %s already on %s as %s", posting.line_id, posting.invoice_iri, existing)
+                return existing
+        try:
+            created: dict[str, Any] = client.post("/invoice-transactions", assumptions.posting_payload(posting, line))
+        except OutcomeUnknown as exc:
+            log.warning("%s; looking it up before trying again", exc)
+            look_first = True
+            continue
+        iri = created.get("@id") or (f"/invoice-transactions/{created['id']}" if "id" in created else None)
+        if not iri:
+            raise FlowtlyError("Flowtly accepted the invoice-transaction but returned no id", method="POST")
+        return str(iri)
+    raise FlowtlyError(
+        f"could not confirm the posting of bank line {posting.bank_ref or posting.line_id} to {posting.invoice_iri}: "
+        f"{MAX_UNKNOWN_OUTCOMES} answers were lost. It is kept and will be checked on the next run.",
+        method="POST",
+        url="/invoice-transactions",
+    )
