@@ -1,0 +1,72 @@
+"""Shared fixtures: a real sandbox on a free loopback port, and a way to run the CLI as a user would."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from reconcile.demo import demo_seed_path
+from reconcile.flowtly.sandbox import Sandbox, SandboxOptions, start_sandbox
+
+REPO = Path(__file__).resolve().parents[1]
+SAMPLES = REPO / "sample_statements"
+CAMT_SAMPLE = SAMPLES / "santander-pl-2026-11-23.camt053.xml"
+SHARED_SAMPLES = REPO.parent / "shared" / "samples"
+TOKEN = "test-token-7f3a"
+
+
+def demo_seed() -> dict[str, Any]:
+    return json.loads(demo_seed_path().read_text(encoding="utf-8"))
+
+
+@pytest.fixture
+def sandbox() -> Iterator[Sandbox]:
+    with start_sandbox(demo_seed(), options=SandboxOptions(token=TOKEN)) as running:
+        yield running
+
+
+@dataclass
+class Cli:
+    """Runs `python -m reconcile` in a subprocess with its own state, reports and inbox."""
+
+    workdir: Path
+    api_url: str
+    token: str = TOKEN
+
+    def env(self, **extra: str) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("FLOWTLY_", "RECONCILE_"))}
+        env.update(
+            FLOWTLY_API_URL=self.api_url,
+            FLOWTLY_API_TOKEN=self.token,
+            RECONCILE_DATABASE_URL=f"sqlite:///{self.workdir / 'state' / 'reconcile.sqlite'}",
+            RECONCILE_REPORTS_DIR=str(self.workdir / "reports"),
+            RECONCILE_INBOX=str(self.workdir / "inbox"),
+            CI="true",
+        )
+        env.update(extra)
+        return env
+
+    def __call__(self, *args: str, timeout: float = 120, **env: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "reconcile", *args],
+            cwd=self.workdir, env=self.env(**env), capture_output=True, text=True, timeout=timeout,
+        )
+
+
+@pytest.fixture
+def cli(tmp_path: Path, sandbox: Sandbox) -> Cli:
+    return Cli(workdir=tmp_path, api_url=sandbox.url)
+
+
+def api(sandbox: Sandbox) -> httpx.Client:
+    return httpx.Client(base_url=sandbox.url, headers={"Authorization": f"Bearer {sandbox.token}",
+                                                       "Accept": "application/ld+json"})
