@@ -24,14 +24,33 @@ def main() -> None:
                 rows.append({"format": fmt, "error": "no writer yet"})
                 continue
             rows.append({"format": fmt, **in_subprocess("benchmarks.parsing", "parse_one", fmt, args.lines)})
-        print(table(rows, ["format", "lines", "file_mib", "seconds", "lines_per_s", "peak_mib", "inside_ofxparse",
-                           "error"]))
+        print(
+            table(
+                rows,
+                [
+                    "format",
+                    "lines",
+                    "file_mib",
+                    "seconds",
+                    "lines_per_s",
+                    "peak_mib",
+                    "inside_ofxparse",
+                    "error",
+                ],
+            )
+        )
         print()
     if args.only in (None, "matching"):
         print("Matching (blocking + scoring + decisions)")
-        rows = [in_subprocess("benchmarks.matching", "match_bench", inv, lines)
-                for inv, lines in ((10_000, 10_000), (10_000, 100_000))]
-        print(table(rows, ["invoices", "lines", "seconds", "lines_per_s", "posted", "review", "peak_mib", "error"]))
+        rows = [
+            in_subprocess("benchmarks.matching", "match_bench", inv, lines)
+            for inv, lines in ((10_000, 10_000), (10_000, 100_000))
+        ]
+        print(
+            table(
+                rows, ["invoices", "lines", "seconds", "lines_per_s", "posted", "review", "peak_mib", "error"]
+            )
+        )
         print()
     if args.only in (None, "client"):
         print("Fetching open invoices from a local sandbox")

@@ -64,8 +64,11 @@ def guarded(func: F) -> F:
                 traceback.print_exc()
             else:
                 logging.getLogger("reconcile").error("unexpected error", exc_info=True)
-            fail(f"reconcile hit a bug ({type(exc).__name__}: {exc}). Run again with --debug for the "
-                 "details and report them.", EXIT_BUG)
+            fail(
+                f"reconcile hit a bug ({type(exc).__name__}: {exc}). Run again with --debug for the "
+                "details and report them.",
+                EXIT_BUG,
+            )
 
     wrapper.__name__ = func.__name__
     wrapper.__doc__ = func.__doc__
@@ -78,15 +81,20 @@ def _progress() -> Any:
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="reconcile")
-@click.option("--config", type=click.Path(path_type=Path, dir_okay=False),
-              help="reconcile.toml to use (default: $RECONCILE_CONFIG, else ./reconcile.toml).")
+@click.option(
+    "--config",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="reconcile.toml to use (default: $RECONCILE_CONFIG, else ./reconcile.toml).",
+)
 @click.option("--debug", is_flag=True, help="Show tracebacks and detailed logs.")
 @click.option("-v", "--verbose", is_flag=True, help="Log what the run does (to standard error).")
 @click.pass_context
 def main(ctx: click.Context, config: Path | None, debug: bool, verbose: bool) -> None:
     """Match bank statement lines to open Flowtly invoices, post the sure ones, report the rest."""
     level = logging.DEBUG if debug else logging.INFO if verbose else logging.WARNING
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    logging.basicConfig(
+        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
+    )
     logging.getLogger("httpx").setLevel(logging.DEBUG if debug else logging.WARNING)
     ctx.obj = Context(config, debug)
 
@@ -97,11 +105,15 @@ def print_summary(summary: RunSummary, as_json: bool) -> None:
         click.echo(json.dumps(data, indent=2, ensure_ascii=False))
         return
     title = "Dry run" if summary.dry_run else "Run"
-    click.echo(f"{title} {summary.run_id}: {len(summary.files_read)} file(s) read, "
-               f"{summary.open_invoices} open invoice(s) considered")
+    click.echo(
+        f"{title} {summary.run_id}: {len(summary.files_read)} file(s) read, "
+        f"{summary.open_invoices} open invoice(s) considered"
+    )
     for d in Decision:
         amounts = ", ".join(f"{a} {c}" for c, a in summary.amounts.get(d.value, {}).items())
-        click.echo(f"  {d.value:<10} {summary.counts.get(d.value, 0):>5}" + (f"   {amounts}" if amounts else ""))
+        click.echo(
+            f"  {d.value:<10} {summary.counts.get(d.value, 0):>5}" + (f"   {amounts}" if amounts else "")
+        )
     for name in summary.files_skipped:
         click.echo(f"  skipped {name}: already imported")
     for warning in summary.warnings:
@@ -112,8 +124,13 @@ def print_summary(summary: RunSummary, as_json: bool) -> None:
 
 
 @main.command("run")
-@click.option("--statement", "statements", multiple=True, type=click.Path(path_type=Path, dir_okay=False),
-              help="A statement file to process (repeatable); default: the new files in the inbox.")
+@click.option(
+    "--statement",
+    "statements",
+    multiple=True,
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="A statement file to process (repeatable); default: the new files in the inbox.",
+)
 @click.option("--dry-run", is_flag=True, help="Match and report, but post nothing and remember nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on standard output.")
 @click.pass_obj
@@ -135,8 +152,13 @@ def run_command(obj: Context, statements: Sequence[Path], dry_run: bool, as_json
 
 
 @main.command("demo")
-@click.option("--workdir", type=click.Path(path_type=Path, file_okay=False), default=Path("demo-output"),
-              show_default=True, help="Where the demo keeps its state and reports.")
+@click.option(
+    "--workdir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("demo-output"),
+    show_default=True,
+    help="Where the demo keeps its state and reports.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.pass_obj
 @guarded
@@ -150,35 +172,79 @@ def demo_command(obj: Context, workdir: Path, as_json: bool) -> None:
 
 
 @main.command("sandbox")
-@click.option("--seed", type=click.Path(path_type=Path, dir_okay=False, exists=True), required=True,
-              help='JSON file {"clients": [...], "invoices": [...]} in the API\'s JSON-LD shape.')
+@click.option(
+    "--seed",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    required=True,
+    help='JSON file {"clients": [...], "invoices": [...]} in the API\'s JSON-LD shape.',
+)
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8765, show_default=True, type=click.IntRange(0, 65535))
 @click.option("--token", default="sandbox-token", show_default=True, help="The bearer token it accepts.")
-@click.option("--hydra-prefix/--no-hydra-prefix", default=True, show_default=True,
-              help="hydra:member (API Platform 2/3) or member (API Platform 4).")
+@click.option(
+    "--hydra-prefix/--no-hydra-prefix",
+    default=True,
+    show_default=True,
+    help="hydra:member (API Platform 2/3) or member (API Platform 4).",
+)
 @click.option("--max-page-size", default=100, show_default=True, type=click.IntRange(1))
-@click.option("--partial-pagination", is_flag=True, help="Omit totalItems and last, as partial pagination does.")
-@click.option("--fail-rate", default=0.0, type=click.FloatRange(0, 1), help="Share of requests answered 500/503.")
+@click.option(
+    "--partial-pagination", is_flag=True, help="Omit totalItems and last, as partial pagination does."
+)
+@click.option(
+    "--fail-rate", default=0.0, type=click.FloatRange(0, 1), help="Share of requests answered 500/503."
+)
 @click.option("--latency-ms", default=0, type=click.IntRange(0), help="Delay added to every request.")
 @click.option("--rate-limit", default=None, type=click.IntRange(1), help="Requests per second before 429.")
-@click.option("--drop-after-commit-rate", default=0.0, type=click.FloatRange(0, 1),
-              help="Share of writes stored but answered with a dropped connection or 502.")
+@click.option(
+    "--drop-after-commit-rate",
+    default=0.0,
+    type=click.FloatRange(0, 1),
+    help="Share of writes stored but answered with a dropped connection or 502.",
+)
 @click.option("--fault-seed", default=None, type=int, help="Seed for the random faults (reproducible runs).")
-@click.option("--state", "state_file", type=click.Path(path_type=Path, dir_okay=False),
-              help="Keep the sandbox's data in this file across restarts.")
+@click.option(
+    "--state",
+    "state_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Keep the sandbox's data in this file across restarts.",
+)
 @guarded
-def sandbox_command(seed: Path, host: str, port: int, token: str, hydra_prefix: bool, max_page_size: int,
-                    partial_pagination: bool, fail_rate: float, latency_ms: int, rate_limit: int | None,
-                    drop_after_commit_rate: float, fault_seed: int | None, state_file: Path | None) -> None:
+def sandbox_command(
+    seed: Path,
+    host: str,
+    port: int,
+    token: str,
+    hydra_prefix: bool,
+    max_page_size: int,
+    partial_pagination: bool,
+    fail_rate: float,
+    latency_ms: int,
+    rate_limit: int | None,
+    drop_after_commit_rate: float,
+    fault_seed: int | None,
+    state_file: Path | None,
+) -> None:
     """Serve a local Flowtly-compatible API (for trying reconcile and for tests)."""
     from reconcile.flowtly.sandbox import SandboxOptions, load_seed, serve_forever
 
     options = SandboxOptions(
-        token=token, hydra_prefix=hydra_prefix, max_items_per_page=max_page_size,
-        partial_pagination=partial_pagination, fail_rate=fail_rate, latency_ms=latency_ms, rate_limit=rate_limit,
-        drop_after_commit_rate=drop_after_commit_rate, fault_seed=fault_seed, state_file=state_file,
+        token=token,
+        hydra_prefix=hydra_prefix,
+        max_items_per_page=max_page_size,
+        partial_pagination=partial_pagination,
+        fail_rate=fail_rate,
+        latency_ms=latency_ms,
+        rate_limit=rate_limit,
+        drop_after_commit_rate=drop_after_commit_rate,
+        fault_seed=fault_seed,
+        state_file=state_file,
     )
     data = load_seed(seed)
-    serve_forever(data, host=host, port=port, options=options,
-                  on_ready=lambda sb: click.echo(f"Flowtly sandbox on {sb.url} (Ctrl-C to stop)", err=True))
+    serve_forever(
+        data,
+        host=host,
+        port=port,
+        options=options,
+        on_ready=lambda sb: click.echo(f"Flowtly sandbox on {sb.url} (Ctrl-C to stop)", err=True),
+    )

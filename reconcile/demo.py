@@ -32,7 +32,9 @@ def sample_statements_dir() -> Path:
 
 def sample_statements() -> tuple[Path, ...]:
     folder = sample_statements_dir()
-    return tuple(sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith((".", "README"))))
+    return tuple(
+        sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith((".", "README")))
+    )
 
 
 def run_demo(workdir: Path, *, progress: Progress | None = None) -> RunSummary:

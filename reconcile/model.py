@@ -112,7 +112,7 @@ class ParsedFile:
         return [line for st in self.statements for line in st.lines]
 
 
-class InvoiceStatus(str, enum.Enum):
+class InvoiceStatus(enum.StrEnum):
     """Flowtly's documented statuses; others are kept as strings (see flowtly.assumptions)."""
 
     CREATED = "created"
@@ -140,7 +140,7 @@ class Invoice:
     client_tin: str | None = None
 
 
-class Decision(str, enum.Enum):
+class Decision(enum.StrEnum):
     POSTED = "posted"  # posted to Flowtly in this run
     REVIEW = "review"  # a person should look; suggestions attached
     UNMATCHED = "unmatched"  # money in, nothing plausible found

@@ -92,8 +92,15 @@ def _move_aside(path: Path, folder: Path, reason: str | None = None) -> Path:
 class Run:
     """The state of one run while it goes; `execute` is the whole of it."""
 
-    def __init__(self, settings: Settings, request: RunRequest, *, progress: Progress | None = None,
-                 readers: Sequence[StatementReader] | None = None, client: FlowtlyClient | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        request: RunRequest,
+        *,
+        progress: Progress | None = None,
+        readers: Sequence[StatementReader] | None = None,
+        client: FlowtlyClient | None = None,
+    ) -> None:
         self.settings = settings
         self.request = request
         self.progress = progress or NoProgress()
@@ -118,8 +125,12 @@ class Run:
                     self._execute(state)
                     status = "attention" if self.summary.needs_attention else "done"
                 finally:
-                    state.finish_run(self.run_id, status=status, report_dir=self.summary.report_dir,
-                                     summary=summary_dict(self.summary))
+                    state.finish_run(
+                        self.run_id,
+                        status=status,
+                        report_dir=self.summary.report_dir,
+                        summary=summary_dict(self.summary),
+                    )
         finally:
             db.close()
         return self.summary
@@ -186,14 +197,21 @@ class Run:
                 _move_aside(path, self.settings.inbox / "failed", reason=str(exc))
             return []
         except OSError as exc:
-            self.summary.errors.append({"file": name, "error": f"{name}: cannot be read ({exc.strerror or exc})"})
+            self.summary.errors.append(
+                {"file": name, "error": f"{name}: cannot be read ({exc.strerror or exc})"}
+            )
             return []
         self.summary.files_read.append(name)
         self.summary.warnings.extend(parsed.warnings)
         lines = parsed.lines
         if not self.request.dry_run:
-            state.import_file(content_hash=digest, file_name=name, source_format=parsed.source_format,
-                              lines=lines, run_id=self.run_id)
+            state.import_file(
+                content_hash=digest,
+                file_name=name,
+                source_format=parsed.source_format,
+                lines=lines,
+                run_id=self.run_id,
+            )
             if not explicit:
                 _move_aside(path, self.settings.inbox / "processed")
         return lines
@@ -249,25 +267,37 @@ class Run:
             assert m.chosen is not None
             if self._api_down:
                 self._retry_later.add(m.line.line_id)
-                out[i] = replace(m, decision=Decision.REVIEW, suggestions=(m.chosen,), chosen=None,
-                                 note=f"not posted: Flowtly stopped answering ({self._api_down}); "
-                                      "the next run matches it again")
+                out[i] = replace(
+                    m,
+                    decision=Decision.REVIEW,
+                    suggestions=(m.chosen,),
+                    chosen=None,
+                    note=f"not posted: Flowtly stopped answering ({self._api_down}); "
+                    "the next run matches it again",
+                )
                 continue
             posting = Posting(
-                line_id=m.line.line_id, bank_ref=m.line.bank_ref, invoice_iri=m.chosen.invoice.iri,
-                amount=m.chosen.allocated_amount, currency=m.chosen.invoice.currency,
-                booking_date=m.line.booking_date, run_id=self.run_id,
+                line_id=m.line.line_id,
+                bank_ref=m.line.bank_ref,
+                invoice_iri=m.chosen.invoice.iri,
+                amount=m.chosen.allocated_amount,
+                currency=m.chosen.invoice.currency,
+                booking_date=m.line.booking_date,
+                run_id=self.run_id,
             )
             if not state.enqueue_posting(posting):
                 out[i] = replace(m, decision=Decision.IGNORED, note="already posted or being posted")
                 continue
             outcome = self._send(state, client, posting, m.line, look_first=False)
             if outcome is not None:
-                out[i] = replace(m, decision=Decision.REVIEW, suggestions=(m.chosen,), chosen=None, note=outcome)
+                out[i] = replace(
+                    m, decision=Decision.REVIEW, suggestions=(m.chosen,), chosen=None, note=outcome
+                )
         return out
 
-    def _send(self, state: State, client: FlowtlyClient, posting: Posting, line: BankLine, *,
-              look_first: bool) -> str | None:
+    def _send(
+        self, state: State, client: FlowtlyClient, posting: Posting, line: BankLine, *, look_first: bool
+    ) -> str | None:
         """Post one invoice-transaction; None when it is in Flowtly, else why it is not (yet)."""
         state.mark_sending(posting)
         try:
@@ -281,8 +311,10 @@ class Run:
             state.note_posting_error(posting, str(exc))
             self.summary.postings_failed += 1
             self.summary.errors.append({"line": line.bank_ref or line.line_id, "error": str(exc)})
-            return (f"posting to {posting.invoice_iri} not confirmed ({exc}); reconcile finishes it on the next run "
-                    "- do not post it by hand")
+            return (
+                f"posting to {posting.invoice_iri} not confirmed ({exc}); reconcile finishes it on the next run "
+                "- do not post it by hand"
+            )
         state.mark_posted(posting, remote, self.run_id)
         return None
 
@@ -299,6 +331,11 @@ class Run:
         self.summary.amounts = {d: {c: f"{a:f}" for c, a in sorted(v.items())} for d, v in amounts.items()}
 
 
-def run(settings: Settings, request: RunRequest, *, progress: Progress | None = None,
-        readers: Sequence[StatementReader] | None = None) -> RunSummary:
+def run(
+    settings: Settings,
+    request: RunRequest,
+    *,
+    progress: Progress | None = None,
+    readers: Sequence[StatementReader] | None = None,
+) -> RunSummary:
     return Run(settings, request, progress=progress, readers=readers).execute()

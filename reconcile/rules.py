@@ -78,8 +78,16 @@ def load_rules(path: Path | None = None) -> Rules:
     return parse_rules(raw, str(path))
 
 
-def _number(raw: dict[str, Any], key: str, where: str, problems: list[str], *, lo: float, hi: float,
-            default: float | None = None) -> float:
+def _number(
+    raw: dict[str, Any],
+    key: str,
+    where: str,
+    problems: list[str],
+    *,
+    lo: float,
+    hi: float,
+    default: float | None = None,
+) -> float:
     value = raw.get(key, default)
     if isinstance(value, bool) or not isinstance(value, int | float):
         problems.append(f"{where}{key}: expected a number, got {value!r}")
@@ -130,7 +138,8 @@ def parse_rules(raw: dict[str, Any], source: str) -> Rules:
     if raw.get("version") != 1:
         problems.append(f"version: expected 1, got {raw.get('version')!r}")
     prior = _number(raw, "prior_odds", "", problems, lo=1e-9, hi=1e6, default=0.05)
-    decision = raw.get("decision") if isinstance(raw.get("decision"), dict) else {}
+    raw_decision = raw.get("decision")
+    decision: dict[str, Any] = raw_decision if isinstance(raw_decision, dict) else {}
     if not raw.get("decision"):
         problems.append("decision: missing table [decision]")
     d = "decision."
@@ -170,8 +179,14 @@ def parse_rules(raw: dict[str, Any], source: str) -> Rules:
         for label in strong:
             if label not in labels:
                 problems.append(f"{where}strong_levels: no level labelled {label!r}")
-        comparisons.append(Comparison(name=name, description=str(rc.get("description", "")), levels=levels,
-                                      strong_levels=frozenset(strong)))
+        comparisons.append(
+            Comparison(
+                name=name,
+                description=str(rc.get("description", "")),
+                levels=levels,
+                strong_levels=frozenset(strong),
+            )
+        )
     names = [c.name for c in comparisons]
     for req in requires:
         if req not in names:

@@ -58,7 +58,11 @@ class Cli:
     def __call__(self, *args: str, timeout: float = 120, **env: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [sys.executable, "-m", "reconcile", *args],
-            cwd=self.workdir, env=self.env(**env), capture_output=True, text=True, timeout=timeout,
+            cwd=self.workdir,
+            env=self.env(**env),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
         )
 
 
@@ -68,5 +72,7 @@ def cli(tmp_path: Path, sandbox: Sandbox) -> Cli:
 
 
 def api(sandbox: Sandbox) -> httpx.Client:
-    return httpx.Client(base_url=sandbox.url, headers={"Authorization": f"Bearer {sandbox.token}",
-                                                       "Accept": "application/ld+json"})
+    return httpx.Client(
+        base_url=sandbox.url,
+        headers={"Authorization": f"Bearer {sandbox.token}", "Accept": "application/ld+json"},
+    )

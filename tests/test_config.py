@@ -17,8 +17,11 @@ def write(tmp_path: Path, text: str) -> Path:
 
 
 def test_file_values_are_read_and_paths_are_relative_to_the_file(tmp_path):
-    cfg = write(tmp_path, '[flowtly]\napi_url = "https://api.example.test/"\nlookback_days = 90\n'
-                          '[paths]\ninbox = "statements/in"\n')
+    cfg = write(
+        tmp_path,
+        '[flowtly]\napi_url = "https://api.example.test/"\nlookback_days = 90\n'
+        '[paths]\ninbox = "statements/in"\n',
+    )
     s = load_settings(cfg, env={})
     assert s.api_url == "https://api.example.test"
     assert s.lookback_days == 90

@@ -15,13 +15,13 @@ from tests.conftest import CAMT_SAMPLE, Cli, api
 
 # invoice id -> the bank references that must be posted to it by the sample (beyond what the seed had)
 EXPECTED_POSTINGS = {
-    101: [("2026112001", Decimal("2460.00"))],   # invoice number + exact amount
+    101: [("2026112001", Decimal("2460.00"))],  # invoice number + exact amount
     102: [("2026112002", Decimal("15129.00"))],  # KSeF number + exact amount
-    103: [("2026112003", Decimal("500.00"))],    # the rest of a partly paid invoice
+    103: [("2026112003", Decimal("500.00"))],  # the rest of a partly paid invoice
     104: [("E2026112001", Decimal("4200.00"))],  # EUR account, EUR invoice
-    105: [("2026112101", Decimal("3075.00"))],   # amount after its correction
+    105: [("2026112101", Decimal("3075.00"))],  # amount after its correction
     112: [("2026112201-2", Decimal("7380.00"))],  # second detail of a batch booking
-    113: [("2026112201-1", Decimal("492.00"))],   # first detail of a batch booking
+    113: [("2026112201-1", Decimal("492.00"))],  # first detail of a batch booking
 }
 UNTOUCHED = [107, 108, 109, 110, 111, 114, 115]  # review, unmatched or not open
 
@@ -87,7 +87,9 @@ def test_report_has_a_row_per_line_and_decision_with_reasons(cli, sandbox):
     assert {r["decision"] for r in by_ref["2026112103"]} == {"review"}
     assert by_ref["2026112202"][0]["decision"] == "unmatched"
     assert by_ref["2026112004"][0]["decision"] == "ignored"
-    assert (Path(summary["report_dir"]) / "report.html").read_text(encoding="utf-8").count("FV/2026/10/0101") >= 1
+    assert (Path(summary["report_dir"]) / "report.html").read_text(encoding="utf-8").count(
+        "FV/2026/10/0101"
+    ) >= 1
 
 
 def test_running_the_same_statement_again_posts_nothing_new(cli, sandbox):
@@ -113,8 +115,11 @@ def test_inbox_files_are_processed_once_and_moved_aside(cli, sandbox):
     inbox = cli.workdir / "inbox"
     inbox.mkdir()
     (inbox / CAMT_SAMPLE.name).write_bytes(CAMT_SAMPLE.read_bytes())
-    (inbox / "broken.xml").write_text('<?xml version="1.0"?><Document xmlns="urn:iso:std:iso:20022:tech:xsd:'
-                                      'camt.053.001.02"><BkToCstmrStmt><Stmt>', encoding="utf-8")
+    (inbox / "broken.xml").write_text(
+        '<?xml version="1.0"?><Document xmlns="urn:iso:std:iso:20022:tech:xsd:'
+        'camt.053.001.02"><BkToCstmrStmt><Stmt>',
+        encoding="utf-8",
+    )
     done = cli("run", "--json")
     assert done.returncode == 1  # a file failed: attention needed, the rest was done
     summary = json.loads(done.stdout)
@@ -151,7 +156,9 @@ def test_unreachable_api_gives_one_clear_line_and_exit_1(cli, tmp_path):
     done = cli("run", "--statement", str(CAMT_SAMPLE), FLOWTLY_API_URL="http://127.0.0.1:9")
     assert done.returncode == 1
     last = done.stderr.strip().splitlines()[-1]
-    assert last.startswith("Error: Flowtly at http://127.0.0.1:9 did not answer GET /invoices after 2 attempts")
+    assert last.startswith(
+        "Error: Flowtly at http://127.0.0.1:9 did not answer GET /invoices after 2 attempts"
+    )
     assert "Traceback" not in done.stderr
 
 

@@ -76,7 +76,9 @@ def test_money_out_is_ignored():
 
 def test_unknown_payment_is_unmatched():
     ln = line("1200.00", "darowizna", payer="JOHN DOE")
-    assert decide([ln], [invoice(101, "FV/2026/10/0101", "2460.00")])[ln.line_id].decision is Decision.UNMATCHED
+    assert (
+        decide([ln], [invoice(101, "FV/2026/10/0101", "2460.00")])[ln.line_id].decision is Decision.UNMATCHED
+    )
 
 
 def test_two_payments_claiming_one_invoice_both_go_to_review():

@@ -25,11 +25,13 @@ def test_every_problem_is_reported_at_once():
         parse_rules(raw, "custom.toml")
     problems = err.value.problems
     assert "decision.auto_post_probability: 2 is outside 0.5..1" in problems
-    assert any("comparisons[0] (reference).levels[0].when: unknown condition 'telepathy'" in p for p in problems)
+    assert any(
+        "comparisons[0] (reference).levels[0].when: unknown condition 'telepathy'" in p for p in problems
+    )
     assert "comparisons[2] (payer).levels: the last level must be `else = true`" in problems
     assert str(err.value).startswith("custom.toml: ")
 
 
 def test_missing_rules_file_is_named(tmp_path):
-    with pytest.raises(RulesError, match="nope.toml: the rules file does not exist"):
+    with pytest.raises(RulesError, match=r"nope\.toml: the rules file does not exist"):
         load_rules(tmp_path / "nope.toml")

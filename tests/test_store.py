@@ -23,16 +23,31 @@ def state(tmp_path):
 
 
 def posting_for(ln, run_id="run-1"):
-    return Posting(line_id=ln.line_id, bank_ref=ln.bank_ref, invoice_iri="/invoices/1", amount=ln.amount,
-                   currency=ln.currency, booking_date=ln.booking_date, run_id=run_id)
+    return Posting(
+        line_id=ln.line_id,
+        bank_ref=ln.bank_ref,
+        invoice_iri="/invoices/1",
+        amount=ln.amount,
+        currency=ln.currency,
+        booking_date=ln.booking_date,
+        run_id=run_id,
+    )
 
 
 def test_the_same_lines_imported_twice_are_stored_once(state):
     lines = [line("10.00", "a", ref="R1"), line("20.00", "b", ref="R2")]
-    assert state.import_file(content_hash="h1", file_name="a.xml", source_format="camt.053", lines=lines,
-                             run_id="r1") == 2
-    assert state.import_file(content_hash="h2", file_name="b.xml", source_format="camt.053", lines=lines,
-                             run_id="r2") == 0
+    assert (
+        state.import_file(
+            content_hash="h1", file_name="a.xml", source_format="camt.053", lines=lines, run_id="r1"
+        )
+        == 2
+    )
+    assert (
+        state.import_file(
+            content_hash="h2", file_name="b.xml", source_format="camt.053", lines=lines, run_id="r2"
+        )
+        == 0
+    )
     assert state.file_imported("h1")["file_name"] == "a.xml"
     assert len(state.lines_with_status("new")) == 2
 
@@ -86,8 +101,11 @@ def test_a_refused_posting_sends_the_line_to_review(state):
 
 def test_second_run_on_the_same_state_is_refused(tmp_path):
     db_path = tmp_path / "state.sqlite"
-    with RunLock(db_path), pytest.raises(RunLockedError, match="another reconcile run is in progress"), \
-            RunLock(db_path):
+    with (
+        RunLock(db_path),
+        pytest.raises(RunLockedError, match="another reconcile run is in progress"),
+        RunLock(db_path),
+    ):
         pass
     with RunLock(db_path):  # released when the first run ends
         pass

@@ -151,7 +151,9 @@ def to_invoice(
         status=str(invoice.get("status") or ""),
         due_date=_date(invoice.get("dueDate")),
         issue_date=_date(invoice.get("issueDate")),
-        bank_account=(str(invoice["bankAccount"]).replace(" ", "").upper() if invoice.get("bankAccount") else None),
+        bank_account=(
+            str(invoice["bankAccount"]).replace(" ", "").upper() if invoice.get("bankAccount") else None
+        ),
         ksef_number=ksef_number(invoice),
         client_tin=str(invoice["tin"]) if invoice.get("tin") else None,
     )

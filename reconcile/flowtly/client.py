@@ -45,7 +45,7 @@ RETRY_STATUSES = frozenset({429, 502, 503, 504})
 NOT_PROCESSED_STATUSES = frozenset({429, 503})
 
 
-class OutcomeUnknown(Exception):  # noqa: N818 - it is a state, not a failure
+class OutcomeUnknown(Exception):
     """A write was sent but its answer was lost (timeout, dropped connection, 502/504): it may have landed."""
 
     def __init__(self, method: str, path: str, cause: str) -> None:
@@ -73,8 +73,13 @@ class ClientSettings:
 class RateLimiter:
     """A token bucket: at most `rate` requests per second on average, bursts of up to `burst`."""
 
-    def __init__(self, rate: float, burst: int | None = None, clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(
+        self,
+        rate: float,
+        burst: int | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self.rate = rate
         self.capacity = float(burst if burst is not None else max(1, int(rate)))
         self.tokens = self.capacity
@@ -162,11 +167,15 @@ class FlowtlyClient:
 
     # -- reading -------------------------------------------------------------------------------------
 
-    def get(self, path: str, params: Mapping[str, Any] | list[tuple[str, str]] | None = None) -> dict[str, Any]:
+    def get(
+        self, path: str, params: Mapping[str, str] | list[tuple[str, str]] | None = None
+    ) -> dict[str, Any]:
         response = self._send("GET", path, params=params, idempotent=True)
         return self._json(response, "GET", path)
 
-    def iter_collection(self, path: str, params: list[tuple[str, str]] | None = None) -> Iterator[dict[str, Any]]:
+    def iter_collection(
+        self, path: str, params: list[tuple[str, str]] | None = None
+    ) -> Iterator[dict[str, Any]]:
         """Every member of a collection, following `next` IRIs until there is none."""
         query = list(params or [])
         if not any(k == "itemsPerPage" for k, _ in query):
@@ -182,7 +191,9 @@ class FlowtlyClient:
             if nxt is None:
                 return
             if nxt in seen_pages:  # a server bug would otherwise make us loop forever
-                raise FlowtlyError(f"GET {path}: the server's pages loop back to {nxt}", method="GET", url=nxt)
+                raise FlowtlyError(
+                    f"GET {path}: the server's pages loop back to {nxt}", method="GET", url=nxt
+                )
             seen_pages.add(nxt)
             doc = self.get(nxt)
 
@@ -209,7 +220,7 @@ class FlowtlyClient:
         method: str,
         path: str,
         *,
-        params: Mapping[str, Any] | list[tuple[str, str]] | None = None,
+        params: Mapping[str, str] | list[tuple[str, str]] | None = None,
         content: bytes | None = None,
         content_type: str | None = None,
         idempotent: bool,
@@ -224,7 +235,9 @@ class FlowtlyClient:
                 self.limiter.acquire()
             self.requests_made += 1
             try:
-                response = self._http.request(method, path, params=params, content=content, headers=headers)
+                response = self._http.request(
+                    method, path, params=_query(params), content=content, headers=headers
+                )
             except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
                 # The request never reached the server: safe to repeat, whatever the method.
                 failure: str = f"cannot connect ({type(exc).__name__})"
@@ -277,11 +290,15 @@ class FlowtlyClient:
             raise FlowtlyRateLimited(
                 f"Flowtly kept refusing {method} {path} as too many requests after {attempts} attempts{suffix}. "
                 "Lower [flowtly] requests_per_second or run later.",
-                status=429, method=method, url=path,
+                status=429,
+                method=method,
+                url=path,
             )
         raise FlowtlyServerError(
             f"Flowtly failed {method} {path} with HTTP {response.status_code} after {attempts} attempts{suffix}.",
-            status=response.status_code, method=method, url=path,
+            status=response.status_code,
+            method=method,
+            url=path,
         )
 
     def _raise_for_status(self, response: httpx.Response, method: str, path: str) -> None:
@@ -291,8 +308,11 @@ class FlowtlyClient:
         suffix = f": {detail}" if detail else ""
         kw: dict[str, Any] = {"status": status, "method": method, "url": path}
         if status in (401, 403):
-            what = "was refused (HTTP 401): the API token is missing, wrong or expired" if status == 401 else (
-                "was forbidden (HTTP 403): the API token lacks the rights for this")
+            what = (
+                "was refused (HTTP 401): the API token is missing, wrong or expired"
+                if status == 401
+                else ("was forbidden (HTTP 403): the API token lacks the rights for this")
+            )
             raise FlowtlyAuthError(
                 f"Flowtly {what}{suffix}. Set FLOWTLY_API_TOKEN or [flowtly] token in reconcile.toml "
                 "to a token from your Flowtly workspace.",
@@ -303,7 +323,9 @@ class FlowtlyClient:
         if status == 409:
             raise FlowtlyConflict(f"Flowtly refused {where} as a conflict (HTTP 409){suffix}", **kw)
         if status == 415:
-            raise FlowtlyUnsupportedMedia(f"Flowtly does not accept the content type of {where} (HTTP 415)", **kw)
+            raise FlowtlyUnsupportedMedia(
+                f"Flowtly does not accept the content type of {where} (HTTP 415)", **kw
+            )
         violations = _violations(response)
         if status == 422 or (status == 400 and violations):
             raise FlowtlyValidationError(
@@ -322,11 +344,20 @@ class FlowtlyClient:
             raise FlowtlyError(
                 f"{method} {path}: Flowtly answered with something that is not JSON "
                 f"({response.headers.get('Content-Type', 'no content type')})",
-                status=response.status_code, method=method, url=path,
+                status=response.status_code,
+                method=method,
+                url=path,
             ) from None
         if not isinstance(doc, dict):
             raise FlowtlyError(f"{method} {path}: expected a JSON object", method=method, url=path)
         return doc
+
+
+def _query(params: Mapping[str, str] | list[tuple[str, str]] | None) -> tuple[tuple[str, str], ...] | None:
+    """Query pairs in order; repeated keys (status[]=a&status[]=b) are why this is not a dict."""
+    if params is None:
+        return None
+    return tuple(params.items()) if isinstance(params, Mapping) else tuple(params)
 
 
 def _body(response: httpx.Response) -> dict[str, Any]:

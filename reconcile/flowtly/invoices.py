@@ -74,7 +74,9 @@ def fetch_open_invoices(
     issued_after: date | None,
     on_progress: Callable[[int], None] | None = None,
 ) -> list[Invoice]:
-    params: list[tuple[str, str]] = [(assumptions.STATUS_FILTER, s) for s in sorted(assumptions.OPEN_STATUSES)]
+    params: list[tuple[str, str]] = [
+        (assumptions.STATUS_FILTER, s) for s in sorted(assumptions.OPEN_STATUSES)
+    ]
     if issued_after is not None:
         params.append((assumptions.ISSUE_DATE_AFTER_FILTER, issued_after.isoformat()))
     cache = ResourceCache(client)
@@ -95,5 +97,7 @@ def fetch_open_invoices(
     invoices: list[Invoice] = []
     for doc, open_amt in open_docs:
         name, client_iri = cache.client_name(doc.get("client"))
-        invoices.append(assumptions.to_invoice(doc, open_amt=open_amt, client_name=name, client_iri=client_iri))
+        invoices.append(
+            assumptions.to_invoice(doc, open_amt=open_amt, client_name=name, client_iri=client_iri)
+        )
     return invoices

@@ -41,10 +41,14 @@ def create_once(client: FlowtlyClient, posting: Posting, line: BankLine, *, look
         if look_first:
             existing = find_existing(client, posting)
             if existing:
-                log.info("posting for line %s already on %s as %s", posting.line_id, posting.invoice_iri, existing)
+                log.info(
+                    "posting for line %s already on %s as %s", posting.line_id, posting.invoice_iri, existing
+                )
                 return existing
         try:
-            created: dict[str, Any] = client.post("/invoice-transactions", assumptions.posting_payload(posting, line))
+            created: dict[str, Any] = client.post(
+                "/invoice-transactions", assumptions.posting_payload(posting, line)
+            )
         except OutcomeUnknown as exc:
             log.warning("%s; looking it up before trying again", exc)
             look_first = True

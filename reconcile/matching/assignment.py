@@ -14,15 +14,16 @@ from reconcile.model import BankLine, Decision, Match, ScoredCandidate
 from reconcile.rules import Rules
 
 
-def decide_line(
-    line: BankLine, scored: list[tuple[ScoredCandidate, frozenset[str]]], rules: Rules
-) -> Match:
+def decide_line(line: BankLine, scored: list[tuple[ScoredCandidate, frozenset[str]]], rules: Rules) -> Match:
     ranked = sorted(scored, key=lambda sc: (-sc[0].probability, sc[0].invoice.name))
     suggestions = tuple(c for c, _ in ranked if c.probability >= rules.review_probability)
     suggestions = suggestions[: rules.max_suggestions]
     if not suggestions:
-        note = "no open invoice resembles this payment" if not ranked else (
-            f"best candidate {ranked[0][0].invoice.name} only {ranked[0][0].probability:.0%} likely")
+        note = (
+            "no open invoice resembles this payment"
+            if not ranked
+            else (f"best candidate {ranked[0][0].invoice.name} only {ranked[0][0].probability:.0%} likely")
+        )
         return Match(line, Decision.UNMATCHED, note=note)
     best, strong = ranked[0]
     runner_up = ranked[1][0] if len(ranked) > 1 else None

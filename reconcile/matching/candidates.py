@@ -73,10 +73,9 @@ class InvoiceBook:
                 fact(iri).found_by.add("amount")
 
         if line.counterparty_name:
-            for client in self.names.sharing_a_word(line.counterparty_name):
-                if similarity(line.counterparty_name, client) >= 0.75:
-                    for iri in self.by_client[client]:
-                        fact(iri).found_by.add("payer")
+            for client in self.names.best_clients(line.counterparty_name, threshold=0.75, limit=5):
+                for iri in self.by_client[client][: self.rules.max_amount_candidates]:
+                    fact(iri).found_by.add("payer")
 
         for pair in facts.values():
             pair.name_similarity = (

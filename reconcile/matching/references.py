@@ -14,7 +14,9 @@ from dataclasses import dataclass
 
 from reconcile.matching.text import tokens
 
-KSEF_PATTERN = re.compile(r"(?<![0-9A-F])(\d{10})-(\d{8})-([0-9A-F]{6})-?([0-9A-F]{6})-([0-9A-F]{2})(?![0-9A-F])")
+KSEF_PATTERN = re.compile(
+    r"(?<![0-9A-F])(\d{10})-(\d{8})-([0-9A-F]{6})-?([0-9A-F]{6})-([0-9A-F]{2})(?![0-9A-F])"
+)
 
 
 def crc8(data: bytes, poly: int = 0x07, init: int = 0x00) -> int:
@@ -116,8 +118,13 @@ class ReferenceIndex:
                 elif (lk := loose_key(window)) in self.loose and usable_key(key, self.min_length):
                     spans.append((start, end, "invoice_number_loose", " ".join(window), self.loose[lk]))
         # A number found inside a longer number is not a reference of its own (2026/04/0123 in FV/2026/04/0123).
-        kept = [s for s in spans if not any(o is not s and o[0] <= s[0] and s[1] <= o[1] and
-                                            (o[1] - o[0]) > (s[1] - s[0]) for o in spans)]
+        kept = [
+            s
+            for s in spans
+            if not any(
+                o is not s and o[0] <= s[0] and s[1] <= o[1] and (o[1] - o[0]) > (s[1] - s[0]) for o in spans
+            )
+        ]
         hits: list[ReferenceHit] = []
         seen: set[tuple[str, str]] = set()
         for _start, _end, kind, found, iris in kept:

@@ -66,11 +66,15 @@ def score(line: BankLine, facts: PairFacts, rules: Rules) -> tuple[ScoredCandida
         odds *= level.bayes_factor
         if level.label in comparison.strong_levels:
             strong.add(comparison.name)
-        evidence.append(Evidence(comparison.name, level.label, level.bayes_factor, _detail(comparison.name, line,
-                                                                                            facts)))
+        evidence.append(
+            Evidence(comparison.name, level.label, level.bayes_factor, _detail(comparison.name, line, facts))
+        )
     probability = odds / (1.0 + odds)
-    allocated = min(line.amount, facts.invoice.open_amount) if line.currency == facts.invoice.currency else (
-        Decimal(0))
+    allocated = (
+        min(line.amount, facts.invoice.open_amount)
+        if line.currency == facts.invoice.currency
+        else (Decimal(0))
+    )
     return (
         ScoredCandidate(line.line_id, facts.invoice, probability, odds, tuple(evidence), allocated),
         frozenset(strong),

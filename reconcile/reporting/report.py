@@ -54,8 +54,15 @@ def rows(matches: Sequence[Match]) -> Iterator[dict[str, str]]:
         }
         options: list[ScoredCandidate] = [m.chosen] if m.chosen else list(m.suggestions)
         if not options:
-            yield {**base, "invoice_id": "", "invoice_name": "", "allocated_amount": "", "score": "",
-                   "reasons": _cell(m.note), "note": ""}
+            yield {
+                **base,
+                "invoice_id": "",
+                "invoice_name": "",
+                "allocated_amount": "",
+                "score": "",
+                "reasons": _cell(m.note),
+                "note": "",
+            }
             continue
         for cand in options:
             yield {
@@ -69,8 +76,12 @@ def rows(matches: Sequence[Match]) -> Iterator[dict[str, str]]:
 
 
 def _environment() -> Environment:
-    env = Environment(loader=PackageLoader("reconcile.reporting", "templates"),
-                      autoescape=select_autoescape(["html", "j2"]), trim_blocks=True, lstrip_blocks=True)
+    env = Environment(
+        loader=PackageLoader("reconcile.reporting", "templates"),
+        autoescape=select_autoescape(["html", "j2"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
     env.filters["money"] = lambda amount, currency: format_amount(amount, currency)
     env.filters["pct"] = lambda p: f"{p:.1%}"
     return env
@@ -104,8 +115,9 @@ def write_report(folder: Path, summary: RunSummary, matches: Sequence[Match]) ->
         writer = csv.DictWriter(fh, fieldnames=COLUMNS)
         writer.writeheader()
         writer.writerows(rows(matches))
-    (tmp / "summary.json").write_text(json.dumps(summary_dict(summary), indent=2, ensure_ascii=False) + "\n",
-                                      encoding="utf-8")
+    (tmp / "summary.json").write_text(
+        json.dumps(summary_dict(summary), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
     grouped: dict[str, list[Match]] = {d.value: [] for d in Decision}
     for m in matches:
         grouped[m.decision.value].append(m)

@@ -111,8 +111,15 @@ class LineIds:
         if bank_ref:
             key: tuple[str, ...] = ("ref", account, bank_ref)
         else:
-            key = ("content", account, booking_date.isoformat(), f"{amount:f}", currency, remittance,
-                   counterparty or "")
+            key = (
+                "content",
+                account,
+                booking_date.isoformat(),
+                f"{amount:f}",
+                currency,
+                remittance,
+                counterparty or "",
+            )
         occurrence = self._seen.get(key, 0)
         self._seen[key] = occurrence + 1
         if bank_ref and occurrence:

@@ -89,7 +89,9 @@ MIGRATIONS: list[tuple[str, str]] = [
 
 def migrate(db: Database) -> list[str]:
     """Apply what is missing; return the names applied."""
-    db.execute("CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)"
+    )
     done = {row["name"] for row in db.query("SELECT name FROM schema_migrations")}
     applied: list[str] = []
     for name, script in MIGRATIONS:

@@ -135,7 +135,9 @@ class State:
         for start in range(0, len(ids), 500):
             chunk = ids[start : start + 500]
             marks = ", ".join("?" for _ in chunk)
-            for row in self.db.query(f"SELECT line_id, status FROM bank_lines WHERE line_id IN ({marks})", chunk):
+            for row in self.db.query(
+                f"SELECT line_id, status FROM bank_lines WHERE line_id IN ({marks})", chunk
+            ):
                 out[row["line_id"]] = row["status"]
         return out
 
@@ -236,7 +238,9 @@ class State:
         return [_posting_from_row(r) for r in rows]
 
     def postings_for_run(self, run_id: str) -> list[Posting]:
-        return [_posting_from_row(r) for r in self.db.query("SELECT * FROM postings WHERE run_id = ?", (run_id,))]
+        return [
+            _posting_from_row(r) for r in self.db.query("SELECT * FROM postings WHERE run_id = ?", (run_id,))
+        ]
 
     # -- decisions -----------------------------------------------------------------------------------
 
