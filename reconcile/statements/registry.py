@@ -13,11 +13,12 @@ from reconcile.errors import AmbiguousStatement, MalformedStatement, StatementEr
 from reconcile.model import ParsedFile
 from reconcile.statements.base import StatementReader, balance_warnings, read_head
 from reconcile.statements.camt import CamtReader
+from reconcile.statements.ofx import OfxReader
 
 
 def default_readers() -> list[StatementReader]:
     """Every format reconcile reads, in no particular order (detection must not depend on it)."""
-    return [CamtReader()]
+    return [CamtReader(), OfxReader()]
 
 
 def identify(path: Path, readers: Sequence[StatementReader] | None = None) -> StatementReader:

@@ -1,0 +1,1 @@
+"""Writers that produce statement files from BankLines, for property tests and benchmarks."""
