@@ -41,6 +41,9 @@ log = logging.getLogger(__name__)
 JSONLD = "application/ld+json"
 MERGE_PATCH = "application/merge-patch+json"
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
+# A read that failed with 500 is worth another try too: it changes nothing, and API Platform answers 500 for
+# passing faults (a database deadlock, a worker restart). A write that got 500 may have landed.
+READ_RETRY_STATUSES = RETRY_STATUSES | {500}
 # Statuses after which a POST was certainly not processed, so it may be sent again as is.
 NOT_PROCESSED_STATUSES = frozenset({429, 503})
 
@@ -251,7 +254,8 @@ class FlowtlyClient:
                 self.bytes_received += len(response.content)
                 if response.status_code < 400:
                     return response
-                if response.status_code not in RETRY_STATUSES:
+                retryable = READ_RETRY_STATUSES if idempotent else RETRY_STATUSES | {500}
+                if response.status_code not in retryable:
                     self._raise_for_status(response, method, path)
                 if not idempotent and response.status_code not in NOT_PROCESSED_STATUSES:
                     raise OutcomeUnknown(method, path, f"HTTP {response.status_code}")
