@@ -44,8 +44,6 @@ _MESSAGE_RE = re.compile(
     rb"<(?:[A-Za-z_][\w.-]*:)?(?:BkToCstmrStmt|BkToCstmrAcctRpt|BkToCstmrDbtCdtNtfctn)[\s>/]"
 )
 
-# The paths read, relative to each element, as ISO 20022 names them. Everything else (postal addresses,
-# agents, charges, tax, card data...) is skipped without being walked: that keeps 100,000 entries fast.
 # The other party's name, best first (names sit at Dbtr/Nm up to version 07, at Dbtr/Pty/Nm from 08 on,
 # and the ultimate party stands in when the main one has none), and its IBAN; by "is a credit".
 _PARTY_NAMES = {
@@ -56,6 +54,8 @@ _PARTY_IBANS = {True: "RltdPties/DbtrAcct/Id/IBAN", False: "RltdPties/CdtrAcct/I
 _BANK_TX_CODE_PATHS = (
     "BkTxCd/Domn/Cd", "BkTxCd/Domn/Fmly/Cd", "BkTxCd/Domn/Fmly/SubFmlyCd", "BkTxCd/Prtry/Cd",
 )  # fmt: skip
+# The paths read, relative to each element, as ISO 20022 names them. Everything else (postal addresses,
+# agents, charges, tax, card data...) is skipped without being walked: that keeps 100,000 entries fast.
 _ENTRY_PATHS = (
     "Amt", "CdtDbtInd", "Sts", "Sts/Cd", "Sts/Prtry", "BookgDt/Dt", "BookgDt/DtTm", "ValDt/Dt", "ValDt/DtTm",
     "AcctSvcrRef", "NtryRef", "AddtlNtryInf", *_BANK_TX_CODE_PATHS,
@@ -127,6 +127,8 @@ def _vocabulary(element: etree._Element) -> _Vocabulary:
     ns = tag[: tag.find("}") + 1] if isinstance(tag, str) else ""
     vocabulary = _VOCABULARIES.get(ns)
     if vocabulary is None:
+        if len(_VOCABULARIES) > 64:  # namespaces are a handful of versions; never let odd files grow this
+            _VOCABULARIES.clear()
         vocabulary = _VOCABULARIES[ns] = _Vocabulary(
             entry=_trie(_ENTRY_PATHS, ns),
             transaction=_trie(_TRANSACTION_PATHS, ns),
@@ -139,7 +141,7 @@ def _vocabulary(element: etree._Element) -> _Vocabulary:
 
 
 def _trie(paths: tuple[str, ...], ns: str) -> Paths:
-    """"BookgDt/Dt" and "BookgDt/DtTm" -> {ns+"BookgDt": (None, {ns+"Dt": ("BookgDt/Dt", None), ...})}."""
+    """Paths as a trie: "BookgDt/Dt" becomes {ns+"BookgDt": (None, {ns+"Dt": ("BookgDt/Dt", None)})}."""
     root: Paths = {}
     for path in paths:
         node = root
