@@ -12,6 +12,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
+from reconcile.matching.references import crc8
+
 from .hydra import jsonable
 
 SELLER_NIP = "5265877635"
@@ -57,12 +59,7 @@ def seed_json(seed: dict[str, Any]) -> str:
 def ksef_number(nip: str, issued: date, serial: str) -> str:
     """NIP-YYYYMMDD-HEX12-CC, CC being the CRC-8 (poly 0x07, init 0) of the first 32 characters."""
     body = f"{nip}-{issued:%Y%m%d}-{serial}"
-    crc = 0
-    for byte in body.encode("ascii"):
-        crc ^= byte
-        for _ in range(8):
-            crc = ((crc << 1) ^ 0x07) & 0xFF if crc & 0x80 else (crc << 1) & 0xFF
-    return f"{body}-{crc:02X}"
+    return f"{body}-{crc8(body.encode('ascii')):02X}"
 
 
 def _client(client_id: int, rng: random.Random) -> dict[str, Any]:

@@ -1,0 +1,132 @@
+"""Nothing posted twice, nothing lost: lost answers, flaky servers, rate limits, and a kill -9 mid-run."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from reconcile.config import Settings
+from reconcile.flowtly.sandbox import Sandbox, SandboxOptions, make_seed, start_sandbox
+from reconcile.pipeline import RunRequest, run
+from reconcile.store.state import State
+from tests.conftest import Cli
+from tests.payments import open_invoices, paying_statements
+
+CONFIG = """
+[flowtly]
+max_retries = 10
+requests_per_second = 15
+lookback_days = 36500
+"""
+
+
+def our_postings(sandbox: Sandbox) -> Counter[str]:
+    """How many invoice-transactions each invoice got from us (seeded ones excluded)."""
+    return Counter(
+        tx["invoice"] for tx in sandbox.snapshot()["invoiceTransactions"]
+        if str(tx["transaction"].get("bankReference", "")).startswith("PAY-")
+    )  # fmt: skip
+
+
+def expected(invoices) -> Counter[str]:
+    return Counter(inv.iri for inv in invoices)
+
+
+def statement_args(paths: list[Path]) -> list[str]:
+    return [arg for p in paths for arg in ("--statement", str(p))]
+
+
+def test_flaky_rate_limited_api_that_loses_answers_gets_every_posting_exactly_once(tmp_path):
+    options = SandboxOptions(
+        token="t", fail_rate=0.2, drop_after_commit_rate=0.2, rate_limit=20, fault_seed=11
+    )
+    with start_sandbox(make_seed(260, n_clients=12, seed=3), options=SandboxOptions(token="t")) as clean:
+        invoices = open_invoices(clean)
+    assert len(invoices) > 200
+    statements = paying_statements(invoices, tmp_path)
+    with start_sandbox(make_seed(260, n_clients=12, seed=3), options=options) as sandbox:
+        (tmp_path / "reconcile.toml").write_text(CONFIG, encoding="utf-8")
+        cli = Cli(workdir=tmp_path, api_url=sandbox.url, token="t")
+        done = cli("run", "--json", *statement_args(statements), timeout=600)
+        assert done.returncode == 0, done.stderr
+        assert json.loads(done.stdout)["counts"]["posted"] == len(invoices)
+        assert sandbox.dropped_count > 0  # the faults really struck
+        assert (
+            sandbox.status_counts.get(429, 0)
+            + sandbox.status_counts.get(503, 0)
+            + sandbox.status_counts.get(500, 0)
+            > 0
+        )
+        assert our_postings(sandbox) == expected(invoices)
+
+
+def test_crash_right_after_flowtly_stored_a_posting_does_not_post_it_twice(tmp_path, monkeypatch):
+    """The worst moment: Flowtly has the posting, our state does not know yet. The next run looks first."""
+    with start_sandbox(make_seed(30, n_clients=6, seed=5), options=SandboxOptions(token="t")) as sandbox:
+        invoices = open_invoices(sandbox)
+        statements = paying_statements(invoices, tmp_path)
+        settings = replace(
+            Settings(),
+            api_url=sandbox.url,
+            token="t",
+            lookback_days=36500,
+            database_url=f"sqlite:///{tmp_path}/state.sqlite",
+            reports=tmp_path / "reports",
+        )
+        real_mark_posted = State.mark_posted
+        calls = {"n": 0}
+
+        def crash_on_the_fifth(self, posting, remote_iri, run_id):
+            calls["n"] += 1
+            if calls["n"] == 5:
+                raise SystemExit("simulated power cut")  # not an Exception: nothing may catch it
+            real_mark_posted(self, posting, remote_iri, run_id)
+
+        monkeypatch.setattr(State, "mark_posted", crash_on_the_fifth)
+        with pytest.raises(SystemExit):
+            run(settings, RunRequest(statements=tuple(statements)))
+        assert sum(our_postings(sandbox).values()) == 5  # four confirmed, one stored but unrecorded
+
+        monkeypatch.setattr(State, "mark_posted", real_mark_posted)
+        summary = run(settings, RunRequest(statements=tuple(statements)))
+        assert not summary.errors
+        assert our_postings(sandbox) == expected(invoices)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL")
+def test_kill_9_in_the_middle_of_posting_then_rerun_posts_each_exactly_once(tmp_path):
+    with start_sandbox(make_seed(80, n_clients=8, seed=9), options=SandboxOptions(token="t")) as clean:
+        invoices = open_invoices(clean)
+    statements = paying_statements(invoices, tmp_path)
+    slow = SandboxOptions(token="t", latency_ms=40)
+    with start_sandbox(make_seed(80, n_clients=8, seed=9), options=slow) as sandbox:
+        (tmp_path / "reconcile.toml").write_text(CONFIG, encoding="utf-8")
+        cli = Cli(workdir=tmp_path, api_url=sandbox.url, token="t")
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "reconcile", "run", *statement_args(statements)],
+            cwd=tmp_path,
+            env=cli.env(),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 120
+        while sum(our_postings(sandbox).values()) < 10 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        at_kill = sum(our_postings(sandbox).values())
+        assert 10 <= at_kill < len(invoices), "the kill must land mid-posting"
+
+        sandbox.options.latency_ms = 0
+        done = cli("run", "--json", *statement_args(statements))
+        assert done.returncode == 0, done.stderr
+        assert our_postings(sandbox) == expected(invoices)
