@@ -28,7 +28,7 @@ from reconcile.model import BankLine, Decision, Match, Posting, RunSummary
 from reconcile.reporting.report import summary_dict, write_report
 from reconcile.rules import load_rules
 from reconcile.statements.base import StatementReader
-from reconcile.statements.registry import read_statement
+from reconcile.statements.registry import default_readers, read_statement
 from reconcile.store.db import Database
 from reconcile.store.lock import RunLock
 from reconcile.store.state import State
@@ -104,7 +104,7 @@ class Run:
         self.settings = settings
         self.request = request
         self.progress = progress or NoProgress()
-        self.readers = readers
+        self.readers = readers if readers is not None else default_readers(settings.csv_profiles)
         self.rules = load_rules(settings.rules)
         self.run_id = new_run_id()
         self.summary = RunSummary(run_id=self.run_id, dry_run=request.dry_run)

@@ -12,13 +12,19 @@ from pathlib import Path
 from reconcile.errors import AmbiguousStatement, MalformedStatement, StatementError, UnrecognisedStatement
 from reconcile.model import ParsedFile
 from reconcile.statements.base import StatementReader, balance_warnings, read_head
+from reconcile.statements.bai2_reader import Bai2Reader
 from reconcile.statements.camt import CamtReader
+from reconcile.statements.csv_reader import CsvReader
 from reconcile.statements.ofx import OfxReader
 
 
-def default_readers() -> list[StatementReader]:
-    """Every format reconcile reads, in no particular order (detection must not depend on it)."""
-    return [CamtReader(), OfxReader()]
+def default_readers(csv_profile_dirs: Sequence[Path] = ()) -> list[StatementReader]:
+    """Every format reconcile reads, in no particular order (detection must not depend on it).
+
+    `csv_profile_dirs` adds a user's own CSV layouts to the shipped ones ([matching] csv_profiles).
+    """
+    csv = CsvReader.from_dirs(list(csv_profile_dirs)) if csv_profile_dirs else CsvReader()
+    return [CamtReader(), OfxReader(), csv, Bai2Reader()]
 
 
 def identify(path: Path, readers: Sequence[StatementReader] | None = None) -> StatementReader:
