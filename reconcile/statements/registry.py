@@ -11,8 +11,8 @@ from pathlib import Path
 
 from reconcile.errors import AmbiguousStatement, MalformedStatement, StatementError, UnrecognisedStatement
 from reconcile.model import ParsedFile
-from reconcile.statements.base import StatementReader, balance_warnings, read_head
 from reconcile.statements.bai2_reader import Bai2Reader
+from reconcile.statements.base import StatementReader, balance_warnings, read_head
 from reconcile.statements.camt import CamtReader
 from reconcile.statements.csv_reader import CsvReader
 from reconcile.statements.ofx import OfxReader
