@@ -151,6 +151,37 @@ def run_command(obj: Context, statements: Sequence[Path], dry_run: bool, as_json
         sys.exit(EXIT_ATTENTION)
 
 
+@main.command("parse")
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path, dir_okay=False))
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True
+)
+@click.pass_obj
+@guarded
+def parse_command(obj: Context, files: Sequence[Path], fmt: str) -> None:
+    """Show the lines of statement files as reconcile reads them (check a new bank's file first)."""
+    from reconcile.statements.registry import default_readers, read_statement
+    from reconcile.statements.show import lines_as_csv, lines_as_json, print_tables
+
+    settings = obj.settings()
+    readers = default_readers(settings.csv_profiles)
+    parsed, failed = [], 0
+    for path in files:
+        try:
+            parsed.append(read_statement(path, readers))
+        except ReconcileError as exc:
+            click.echo(f"Error: {exc}", err=True)
+            failed += 1
+    if fmt == "csv":
+        click.echo(lines_as_csv(parsed), nl=False)
+    elif fmt == "json":
+        click.echo(lines_as_json(parsed))
+    else:
+        print_tables(parsed)
+    if failed:
+        sys.exit(EXIT_ATTENTION)
+
+
 @main.command("demo")
 @click.option(
     "--workdir",

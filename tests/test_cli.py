@@ -1,0 +1,77 @@
+"""The command line: help for every command, `parse` output, exit codes, a bug reported as one."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+import pytest
+from click.testing import CliRunner
+
+from reconcile import cli
+from tests.conftest import CAMT_SAMPLE, SHARED_SAMPLES
+
+
+def invoke(*args: str):
+    return CliRunner().invoke(cli.main, list(args), catch_exceptions=False)
+
+
+@pytest.mark.parametrize("name", sorted(cli.main.commands))
+def test_every_command_has_help_text(name):
+    command = cli.main.commands[name]
+    assert command.help and len(command.help.strip()) > 20
+    assert invoke(name, "--help").exit_code == 0
+
+
+def test_parse_json_gives_exact_amounts_per_statement():
+    result = invoke("parse", "--format", "json", str(CAMT_SAMPLE))
+    assert result.exit_code == 0
+    [parsed] = json.loads(result.stdout)
+    pln, eur = parsed["statements"]
+    assert (pln["account"], pln["pending_entries"], len(pln["lines"])) == (
+        "PL61109010140000071219812874",
+        1,
+        13,
+    )
+    assert pln["lines"][0]["amount"] == "2460.00"
+    assert sum(Decimal(ln["amount"]) for ln in pln["lines"]) == Decimal(pln["closing"]) - Decimal(
+        pln["opening"]
+    )
+    assert eur["currency"] == "EUR"
+
+
+def test_parse_table_says_whether_balances_add_up():
+    result = invoke("parse", str(CAMT_SAMPLE))
+    assert result.exit_code == 0
+    first = result.stdout.splitlines()[0]
+    assert first.endswith("camt.053, 2 statement(s), 16 line(s), 1 pending (not booked); balances add up")
+    assert "FV/2026/10/0101" in result.stdout
+
+
+def test_parse_csv_has_a_header_and_a_row_per_line():
+    result = invoke("parse", "--format", "csv", str(CAMT_SAMPLE))
+    rows = result.stdout.strip().splitlines()
+    assert rows[0].startswith("line_id,bank_ref,account,currency,amount")
+    assert len(rows) == 1 + 16
+
+
+@pytest.mark.skipif(not SHARED_SAMPLES.is_dir(), reason="../shared/samples is not beside the repository")
+def test_parse_a_broken_file_names_it_and_exits_1_but_shows_the_others():
+    wrong = SHARED_SAMPLES / "genkgo__camt" / "camt053.v2.wrong.xml"
+    result = CliRunner().invoke(cli.main, ["parse", "--format", "json", str(wrong), str(CAMT_SAMPLE)])
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: camt053.v2.wrong.xml, line 3, element BkToCstmrStmt:")
+    assert len(json.loads(result.stdout)) == 1
+
+
+def test_an_unexpected_error_is_reported_as_a_bug_with_exit_70(monkeypatch):
+    import reconcile.statements.registry as registry
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("kaboom")
+
+    monkeypatch.setattr(registry, "read_statement", boom)
+    result = CliRunner().invoke(cli.main, ["parse", str(CAMT_SAMPLE)])
+    assert result.exit_code == 70
+    assert "reconcile hit a bug (RuntimeError: kaboom). Run again with --debug" in result.stderr
+    assert "Traceback" not in result.stderr
