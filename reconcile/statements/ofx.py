@@ -190,17 +190,16 @@ def _check_statuses(path: Path | str, scanned: ScannedOfx) -> list[str]:
 
 
 def _without_statements(path: Path | str, scanned: ScannedOfx, notes: list[str]) -> ParsedFile:
-    """A successful answer without a statement is nothing to import, not an error; an account list is
-    the wrong download, and is."""
+    """A successful answer without a statement is nothing to import, not an error. An account list is
+    probably the wrong download: it is read as no lines, with a warning that says what to fetch instead."""
     name = Path(path).name
     if scanned.listed_accounts:
         listed = ", ".join(scanned.listed_accounts)
-        raise MalformedStatement(
-            path,
-            f"this is a list of {len(scanned.listed_accounts)} accounts ({listed}), not a statement: it "
-            "holds no transactions; download the account's statement (its transactions) instead",
-            place=f"line {scanned.listing_line}, ACCTINFORS",
+        warning = (
+            f"{name}, line {scanned.listing_line}, ACCTINFORS: a list of {len(scanned.listed_accounts)} accounts "
+            f"({listed}), not a statement; nothing to import: download the account's statement instead"
         )
+        return ParsedFile(str(path), FORMAT_NAME, (), (*notes, warning))
     signon = next((s for s in scanned.statuses if s.parent == "SONRS"), None)
     if signon is not None:
         said = signon.values.get("MESSAGE") or "success"
