@@ -75,6 +75,11 @@ def rows(matches: Sequence[Match]) -> Iterator[dict[str, str]]:
             }
 
 
+def percent(probability: float) -> str:
+    """A probability as people read it; never "100%", since nothing a bank line says is certain."""
+    return ">99.9%" if probability >= 0.999 else f"{probability:.1%}"
+
+
 def _environment() -> Environment:
     env = Environment(
         loader=PackageLoader("reconcile.reporting", "templates"),
@@ -83,7 +88,7 @@ def _environment() -> Environment:
         lstrip_blocks=True,
     )
     env.filters["money"] = lambda amount, currency: format_amount(amount, currency)
-    env.filters["pct"] = lambda p: f"{p:.1%}"
+    env.filters["pct"] = percent
     return env
 
 
