@@ -55,13 +55,15 @@ def make_line_id(
 ) -> str:
     """A stable id for a bank line: the same line read from any file of any format gets the same id.
 
-    With a bank reference, the account and that reference identify the line (two overlapping statements
-    agree). Without one, the line's own content identifies it, plus `occurrence` to keep apart two
-    identical lines in the same statement (two equal card payments on the same day).
+    With a bank reference, the account, that reference, the booking date and the amount identify the line:
+    two overlapping statements agree on all four, while a bank that reuses its references (Danske's
+    `//nota`, a payer's own reference on every payment) cannot merge two real payments into one. Without a
+    reference, the line's content identifies it, plus `occurrence` to keep apart two identical lines in the
+    same statement (two equal card payments on the same day).
     """
     account_key = "".join(account.split()).upper()
     if bank_ref:
-        basis = f"ref|{account_key}|{bank_ref.strip()}"
+        basis = f"ref|{account_key}|{bank_ref.strip()}|{booking_date.isoformat()}|{amount.normalize():f}"
     else:
         basis = "|".join(
             [

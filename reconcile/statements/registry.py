@@ -15,6 +15,7 @@ from reconcile.statements.bai2_reader import Bai2Reader
 from reconcile.statements.base import StatementReader, balance_warnings, read_head
 from reconcile.statements.camt import CamtReader
 from reconcile.statements.csv_reader import CsvReader
+from reconcile.statements.mt940 import Mt940Reader
 from reconcile.statements.ofx import OfxReader
 
 
@@ -24,7 +25,7 @@ def default_readers(csv_profile_dirs: Sequence[Path] = ()) -> list[StatementRead
     `csv_profile_dirs` adds a user's own CSV layouts to the shipped ones ([matching] csv_profiles).
     """
     csv = CsvReader.from_dirs(list(csv_profile_dirs)) if csv_profile_dirs else CsvReader()
-    return [CamtReader(), OfxReader(), csv, Bai2Reader()]
+    return [CamtReader(), Mt940Reader(), OfxReader(), csv, Bai2Reader()]
 
 
 def identify(path: Path, readers: Sequence[StatementReader] | None = None) -> StatementReader:
