@@ -19,10 +19,10 @@ from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
-from reconcile.errors import MalformedStatement, StatementError
+from reconcile.errors import MalformedStatement
 from reconcile.model import Balance, BankLine, ParsedFile, Statement
 from reconcile.money import minor_units
-from reconcile.statements.base import LineIds, strip_bom_and_space
+from reconcile.statements.base import LineIds, read_bytes, strip_bom_and_space
 
 RECORD_CODES = frozenset({"01", "02", "03", "16", "49", "88", "98", "99"})
 NAMES = {
@@ -95,10 +95,7 @@ class Bai2Reader:
         return _FILE_HEADER.match(strip_bom_and_space(head)) is not None
 
     def parse(self, path: Path) -> ParsedFile:
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            raise StatementError(path, f"cannot be opened ({exc.strerror or exc})") from exc
+        data = read_bytes(path)
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError:

@@ -12,7 +12,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
-from reconcile.errors import MalformedStatement
+from reconcile.errors import MalformedStatement, StatementError
 from reconcile.model import ParsedFile, Statement, make_line_id
 
 HEAD_BYTES = 8192
@@ -31,6 +31,14 @@ class StatementReader(Protocol):
     def parse(self, path: Path) -> ParsedFile:
         """Read every booked line; raise a StatementError subclass naming the place on failure."""
         ...
+
+
+def read_bytes(path: Path | str) -> bytes:
+    """The whole file; one that cannot be opened is named with the system's reason."""
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise StatementError(path, f"cannot be opened ({exc.strerror or exc})") from exc
 
 
 def read_head(path: Path, size: int = HEAD_BYTES) -> bytes:

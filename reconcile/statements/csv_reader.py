@@ -17,9 +17,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Protocol
 
-from reconcile.errors import AmbiguousStatement, MalformedStatement, StatementError, UnrecognisedStatement
+from reconcile.errors import AmbiguousStatement, MalformedStatement, UnrecognisedStatement
 from reconcile.model import BankLine, ParsedFile, Statement
-from reconcile.statements.base import HEAD_BYTES, LineIds
+from reconcile.statements.base import HEAD_BYTES, LineIds, read_bytes
 from reconcile.statements.csv_profiles import (
     SHIPPED_DIR,
     Columns,
@@ -56,10 +56,7 @@ class CsvReader:
         return self._choose(path, head) is not None
 
     def parse(self, path: Path) -> ParsedFile:
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            raise StatementError(path, f"cannot be opened ({exc.strerror or exc})") from exc
+        data = read_bytes(path)
         choice = self._choose(path, data[:HEAD_BYTES])
         if choice is None:
             names = ", ".join(p.name for p in self.profiles)

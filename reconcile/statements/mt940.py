@@ -36,10 +36,10 @@ from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 
-from reconcile.errors import MalformedStatement, StatementError
+from reconcile.errors import MalformedStatement
 from reconcile.model import Balance, BankLine, ParsedFile, Statement
 from reconcile.money import minor_units
-from reconcile.statements.base import LineIds, strip_bom_and_space
+from reconcile.statements.base import LineIds, read_bytes, strip_bom_and_space
 from reconcile.statements.mt940_details import Details, clean_text, iban_or_none, parse_details
 
 FORMAT_NAME = "mt940"
@@ -385,10 +385,7 @@ class Mt940Reader:
         return looks_like_mt940(head)
 
     def parse(self, path: Path) -> ParsedFile:
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            raise StatementError(path, f"cannot be opened ({exc.strerror or exc})") from exc
+        data = read_bytes(path)
         try:
             text, encoding = decode_statement(data, self.encoding)
         except (UnicodeDecodeError, LookupError) as exc:

@@ -32,9 +32,9 @@ from typing import Any
 from ofxparse import OfxParser, OfxParserException
 from stdnum import iban as iban_check
 
-from reconcile.errors import MalformedStatement, StatementError
+from reconcile.errors import MalformedStatement
 from reconcile.model import Balance, BankLine, ParsedFile, Statement
-from reconcile.statements.base import LineIds
+from reconcile.statements.base import LineIds, read_bytes
 from reconcile.statements.ofx_text import (
     STATEMENT_KINDS,
     RawStatement,
@@ -130,10 +130,7 @@ class OfxReader:
 
 def parse_timed(path: Path) -> tuple[ParsedFile, float]:
     """Parse `path`; also return the seconds spent inside ofxparse's own calls."""
-    try:
-        data = Path(path).read_bytes()
-    except OSError as exc:
-        raise StatementError(path, f"cannot be opened ({exc.strerror or exc})") from exc
+    data = read_bytes(path)
     decoded = decode_ofx(data, path)
     del data  # a 100,000-line file is ~30 MiB: keep one copy of it at a time
     scanned = scan_ofx(decoded.body, decoded.first_line, path)
