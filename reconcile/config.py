@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from reconcile.errors import ConfigError
+from reconcile.store.db import mask_url
 
 DEFAULT_API_URL = "https://api.flowtly.eu"
 DEFAULT_DATABASE_URL = "sqlite:///data/reconcile.sqlite"
@@ -48,7 +49,7 @@ class Settings:
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def __repr__(self) -> str:
-        return f"Settings(api_url={self.api_url!r}, token='***', database_url={self.database_url!r}, ...)"
+        return f"Settings(api_url={self.api_url!r}, token='***', database_url={mask_url(self.database_url)!r}, ...)"
 
     def require_token(self) -> None:
         if not self.token:
@@ -99,8 +100,11 @@ def _convert(kind: str, value: Any, base: Path) -> Any:
         if not isinstance(value, str) or not value.strip():
             raise ValueError("expected a database URL such as sqlite:///data/reconcile.sqlite")
         scheme = urlparse(value).scheme
-        if scheme not in ("sqlite",):
-            raise ValueError(f"unsupported database {scheme or value!r}; use sqlite:///path/to/file.sqlite")
+        if scheme not in ("sqlite", "postgresql", "postgres"):
+            raise ValueError(
+                f"unsupported database {scheme or value!r}; use sqlite:///path/to/file.sqlite or "
+                "postgresql://user@host:5432/dbname"
+            )
         return value.strip()
     if kind in ("float+", "int+", "int0"):
         if isinstance(value, str):

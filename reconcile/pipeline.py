@@ -29,8 +29,7 @@ from reconcile.reporting.report import summary_dict, write_report
 from reconcile.rules import load_rules
 from reconcile.statements.base import StatementReader
 from reconcile.statements.registry import default_readers, read_statement
-from reconcile.store.db import Database
-from reconcile.store.lock import RunLock
+from reconcile.store.db import open_database
 from reconcile.store.state import State
 
 log = logging.getLogger(__name__)
@@ -115,9 +114,9 @@ class Run:
     # -- the run -------------------------------------------------------------------------------------
 
     def execute(self) -> RunSummary:
-        db = Database(self.settings.database_url)
+        db = open_database(self.settings.database_url)
         try:
-            with RunLock(db.path):
+            with db.run_lock():
                 state = State(db)
                 state.start_run(self.run_id, trigger=self.request.trigger, dry_run=self.request.dry_run)
                 status = "failed"

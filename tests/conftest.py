@@ -6,10 +6,12 @@ import json
 import os
 import subprocess
 import sys
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -22,6 +24,41 @@ SAMPLES = REPO / "sample_statements"
 CAMT_SAMPLE = SAMPLES / "santander-pl-2026-11-23.camt053.xml"
 SHARED_SAMPLES = REPO.parent / "shared" / "samples"
 TOKEN = "test-token-7f3a"
+
+POSTGRES_ADMIN_URL = os.environ.get(
+    "RECONCILE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+POSTGRES_AT = urlsplit(POSTGRES_ADMIN_URL).netloc.rpartition("@")[2]
+
+
+# -- state backends: every test that takes `database_url` runs on SQLite and on PostgreSQL -------------
+
+
+@pytest.fixture(scope="session")
+def postgres_admin() -> Iterator[Any]:
+    """A connection that may create databases, or a skip saying why there is none."""
+    psycopg = pytest.importorskip("psycopg", reason="psycopg is not installed")
+    try:
+        conn = psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True, connect_timeout=3)
+    except psycopg.Error as exc:
+        pytest.skip(f"PostgreSQL at {POSTGRES_AT} did not answer: {' '.join(str(exc).split())}")
+    yield conn
+    conn.close()
+
+
+@pytest.fixture
+def postgres_url(postgres_admin: Any) -> Iterator[str]:
+    name = f"reconcile_test_{uuid.uuid4().hex[:16]}"
+    postgres_admin.execute(f'CREATE DATABASE "{name}"')
+    yield urlsplit(POSTGRES_ADMIN_URL)._replace(path=f"/{name}").geturl()
+    postgres_admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "postgresql":
+        return str(request.getfixturevalue("postgres_url"))
+    return f"sqlite:///{tmp_path}/state.sqlite"
 
 
 def demo_seed() -> dict[str, Any]:

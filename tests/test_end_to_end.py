@@ -178,3 +178,16 @@ def test_missing_statement_file_is_a_usage_error(cli):
     done = cli("run", "--statement", "nope.xml")
     assert done.returncode == 2
     assert done.stderr.strip() == "Error: nope.xml: no such statement file"
+
+
+def test_a_run_and_its_rerun_on_each_state_backend(cli, sandbox, database_url):
+    """The same run on SQLite and on PostgreSQL (skipped, with the reason, when no server answers)."""
+    first = json.loads(
+        cli("run", "--json", "--statement", str(CAMT_SAMPLE), RECONCILE_DATABASE_URL=database_url).stdout
+    )
+    again = json.loads(
+        cli("run", "--json", "--statement", str(CAMT_SAMPLE), RECONCILE_DATABASE_URL=database_url).stdout
+    )
+    assert first["counts"]["posted"] == 7 and again["counts"]["posted"] == 0
+    for invoice_id, expected in EXPECTED_POSTINGS.items():
+        assert posted_by_us(sandbox, invoice_id) == sorted(expected)

@@ -1,1 +1,2 @@
-"""The state database: schema and migrations, imported files and lines, the posting outbox, the run lock."""
+"""The state database (SQLite or PostgreSQL): schema and migrations, imported files and lines, the posting
+outbox, the run lock."""

@@ -167,11 +167,19 @@ class State:
     # -- the posting outbox --------------------------------------------------------------------------
 
     def enqueue_posting(self, posting: Posting) -> bool:
-        """Record the intent to post before posting; False if this line is already posted or being posted."""
+        """Record the intent to post before posting; False if this line is already posted or being posted.
+
+        The line is claimed by one conditional UPDATE rather than read then written, so the claim holds
+        in PostgreSQL's READ COMMITTED too: a second writer would wait for the row and find it taken.
+        """
         stamp = now()
         with self.db.transaction():
-            row = self.db.query_one("SELECT status FROM bank_lines WHERE line_id = ?", (posting.line_id,))
-            if row is None or row["status"] in ("posted", "posting"):
+            claimed = self.db.execute(
+                "UPDATE bank_lines SET status = 'posting', status_run_id = ? WHERE line_id = ? "
+                "AND status NOT IN ('posted', 'posting')",
+                (posting.run_id, posting.line_id),
+            )
+            if claimed != 1:
                 return False
             self.db.execute(
                 "INSERT INTO postings (line_id, invoice_iri, bank_ref, amount, currency, booking_date, state, "
@@ -183,10 +191,6 @@ class State:
                     posting.booking_date.isoformat(), posting.run_id, stamp, stamp,
                 ),
             )  # fmt: skip
-            self.db.execute(
-                "UPDATE bank_lines SET status = 'posting', status_run_id = ? WHERE line_id = ?",
-                (posting.run_id, posting.line_id),
-            )
         return True
 
     def mark_sending(self, posting: Posting) -> None:
