@@ -191,3 +191,13 @@ def test_a_run_and_its_rerun_on_each_state_backend(cli, sandbox, database_url):
     assert first["counts"]["posted"] == 7 and again["counts"]["posted"] == 0
     for invoice_id, expected in EXPECTED_POSTINGS.items():
         assert posted_by_us(sandbox, invoice_id) == sorted(expected)
+
+
+def test_the_token_never_reaches_logs_or_reports_even_with_debug(cli, sandbox):
+    done = cli("--debug", "run", "--json", "--statement", str(CAMT_SAMPLE))
+    assert done.returncode == 0, done.stderr
+    assert "HTTP Request: GET" in done.stderr  # --debug really logs the traffic
+    assert cli.token not in done.stdout + done.stderr
+    report_dir = Path(json.loads(done.stdout)["report_dir"])
+    for path in report_dir.iterdir():
+        assert cli.token not in path.read_text(encoding="utf-8")
