@@ -25,6 +25,9 @@ CLOSED_STATUSES: frozenset[str] = frozenset({"draft", "paid", "cancelled", "canc
 STATUS_FILTER = "status[]"
 ISSUE_DATE_AFTER_FILTER = "issueDate[after]"
 INVOICE_FILTER = "invoice"  # on /invoice-transactions
+# Doctrine pages with LIMIT/OFFSET and no ORDER BY unless asked: without a stable order an invoice may
+# appear on two pages or on none. Asking costs nothing where the order filter is missing (it is ignored).
+STABLE_ORDER = ("order[id]", "asc")
 
 DEFAULT_CURRENCY = "PLN"  # `currency` is nullable; Flowtly's home market is Poland.
 
@@ -106,10 +109,24 @@ def invoice_currency(invoice: Mapping[str, Any]) -> str:
     return str(invoice.get("currency") or DEFAULT_CURRENCY).upper()
 
 
-def is_open(invoice: Mapping[str, Any], open_amt: Decimal, *, issued_after: date | None) -> bool:
-    """Assumed: drafts, `paidInAdvance` invoices, corrections and non-positive open amounts are not open.
+def open_invoice_filters(issued_after: date | None) -> list[tuple[str, str]]:
+    """The query for GET /invoices: open statuses, the look-back window, a stable order.
 
-    Also re-checks the filters we sent (status, issue date), since a server may have ignored them.
+    Each is only a hint to the server: `may_be_open` checks every one of them again.
+    """
+    params = [(STATUS_FILTER, s) for s in sorted(OPEN_STATUSES)]
+    if issued_after is not None:
+        params.append((ISSUE_DATE_AFTER_FILTER, issued_after.isoformat()))
+    params.append(STABLE_ORDER)
+    return params
+
+
+def may_be_open(invoice: Mapping[str, Any], *, issued_after: date | None) -> bool:
+    """Everything `is_open` checks except the open amount, which may cost requests to compute.
+
+    Assumed: drafts, `paidInAdvance` invoices and corrections are not open. Re-checks the filters we sent
+    (status, issue date), since a server may have ignored them; like API Platform's DateFilter (its default
+    "exclude null"), an invoice without an issue date is outside any look-back window.
     """
     status = str(invoice.get("status") or "").lower()
     if status in CLOSED_STATUSES or status not in OPEN_STATUSES:
@@ -120,9 +137,14 @@ def is_open(invoice: Mapping[str, Any], open_amt: Decimal, *, issued_after: date
         return False
     if issued_after is not None:
         issued = _date(invoice.get("issueDate"))
-        if issued is not None and issued < issued_after:
+        if issued is None or issued < issued_after:
             return False
-    return open_amt > 0
+    return True
+
+
+def is_open(invoice: Mapping[str, Any], open_amt: Decimal, *, issued_after: date | None) -> bool:
+    """Assumed: open means `may_be_open` and something left to pay (a positive open amount)."""
+    return may_be_open(invoice, issued_after=issued_after) and open_amt > 0
 
 
 def ksef_number(invoice: Mapping[str, Any]) -> str | None:
@@ -190,13 +212,20 @@ def posting_reference(posting: Posting) -> str:
     return posting.bank_ref or posting.line_id
 
 
-def is_our_transaction(tx: Mapping[str, Any], posting: Posting) -> bool:
+def is_our_transaction(
+    tx: Mapping[str, Any],
+    posting: Posting,
+    resolve: Callable[[str], Mapping[str, Any]] | None = None,
+) -> bool:
     """Whether an invoice-transaction found on the server is the one `posting` describes.
 
     Used before re-posting after an unknown outcome (timeout, dropped connection): the API has no
-    idempotency key, so the embedded transaction's bankReference / externalId are our key.
+    idempotency key, so the embedded transaction's bankReference / externalId are our key. A server that
+    stored the embedded object as a resource of its own may list it as an IRI: `resolve` reads it.
     """
     tx_obj = tx.get("transaction")
+    if isinstance(tx_obj, str) and resolve is not None and is_iri(tx_obj):
+        tx_obj = resolve(tx_obj)
     if not isinstance(tx_obj, Mapping):
         return False
     if tx_obj.get("externalId") == posting.line_id:

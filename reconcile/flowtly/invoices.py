@@ -1,7 +1,8 @@
 """Fetching the open invoices a run matches against, with client names resolved once per run.
 
-Filters are sent to spare the server, and every predicate is checked again here, because API Platform
-silently ignores filters it does not know.
+Only what a run needs is asked for (open statuses, issued within the look-back window), and every
+predicate is checked again here, because API Platform silently ignores filters it does not know.
+Nothing here decides what "open" means: flowtly.assumptions does.
 """
 
 from __future__ import annotations
@@ -19,6 +20,10 @@ from reconcile.model import Invoice
 
 log = logging.getLogger(__name__)
 
+# Past this many distinct clients, reading the /clients collection page by page costs fewer requests
+# than one GET per client.
+BULK_CLIENTS_THRESHOLD = 30
+
 
 class ResourceCache:
     """GETs each IRI at most once per run (client names, corrections, transactions given as IRIs)."""
@@ -30,7 +35,7 @@ class ResourceCache:
     def get(self, iri: str) -> dict[str, Any]:
         if iri not in self._docs:
             try:
-                self._docs[iri] = self.client.get(iri)
+                self._docs[iri] = self.client.get_iri(iri)
             except FlowtlyNotFound:
                 log.warning("%s is referenced but does not exist; treated as empty", iri)
                 self._docs[iri] = {}
@@ -63,25 +68,17 @@ class ResourceCache:
         return (str(name) if name else None), value
 
 
-# Past this many distinct clients, reading the /clients collection page by page costs fewer requests
-# than one GET per client.
-BULK_CLIENTS_THRESHOLD = 30
-
-
 def fetch_open_invoices(
     client: FlowtlyClient,
     *,
     issued_after: date | None,
     on_progress: Callable[[int], None] | None = None,
 ) -> list[Invoice]:
-    params: list[tuple[str, str]] = [
-        (assumptions.STATUS_FILTER, s) for s in sorted(assumptions.OPEN_STATUSES)
-    ]
-    if issued_after is not None:
-        params.append((assumptions.ISSUE_DATE_AFTER_FILTER, issued_after.isoformat()))
+    """The invoices still open, issued on or after `issued_after` (None: however old), with client names."""
     cache = ResourceCache(client)
     open_docs: list[tuple[dict[str, Any], Decimal]] = []
     seen: set[str] = set()
+    params = assumptions.open_invoice_filters(issued_after)
     for n, doc in enumerate(client.iter_collection("/invoices", params), start=1):
         if on_progress:
             on_progress(n)
@@ -89,6 +86,9 @@ def fetch_open_invoices(
         if iri in seen:  # a page boundary that moved under us must not double an invoice
             continue
         seen.add(iri)
+        # The cheap checks first: computing the open amount may cost a GET per correction or payment.
+        if not assumptions.may_be_open(doc, issued_after=issued_after):
+            continue
         open_amt = assumptions.open_amount(doc, cache.get)
         if assumptions.is_open(doc, open_amt, issued_after=issued_after):
             open_docs.append((doc, open_amt))
@@ -100,4 +100,5 @@ def fetch_open_invoices(
         invoices.append(
             assumptions.to_invoice(doc, open_amt=open_amt, client_name=name, client_iri=client_iri)
         )
+    log.info("%d open invoices among %d read", len(invoices), len(seen))
     return invoices

@@ -1,0 +1,106 @@
+"""A whole run against a local sandbox: camt.053 statements paying every open invoice, read, matched, posted.
+
+It measures what a nightly run costs the API (requests, bytes) and us (seconds) at a given size. The
+client-side rate limit is off unless asked for: at Flowtly's pace (10 requests/s by default) the run time
+would be the rate limit's, not ours.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from reconcile.config import Settings
+from reconcile.flowtly.client import ClientSettings, FlowtlyClient
+from reconcile.flowtly.invoices import fetch_open_invoices
+from reconcile.flowtly.sandbox import SandboxOptions, make_seed, start_sandbox
+from reconcile.flowtly.sandbox.generate import OUR_ACCOUNTS
+from reconcile.model import BankLine, Invoice, make_line_id
+from reconcile.pipeline import Run, RunRequest
+from reconcile.statements.writers.camt import write_camt053
+
+BOOKED = date(2026, 5, 20)
+UNLIMITED = 1_000_000.0  # requests per second: in effect no client-side limit
+
+
+def paying_statements(invoices: list[Invoice], folder: Path) -> list[Path]:
+    """One camt.053 per currency; each line pays one invoice's open amount, quoting its number."""
+    paths = []
+    for currency, account in OUR_ACCOUNTS.items():
+        lines = []
+        for inv in (i for i in invoices if i.currency == currency):
+            ref = f"BENCH-{inv.id}"
+            line_id = make_line_id(
+                account, ref, booking_date=BOOKED, amount=inv.open_amount, currency=currency
+            )
+            lines.append(BankLine(
+                line_id=line_id, bank_ref=ref, account=account, currency=currency, amount=inv.open_amount,
+                booking_date=BOOKED, counterparty_name=inv.client_name, remittance=f"Zaplata za {inv.name}",
+            ))  # fmt: skip
+        if lines:
+            path = folder / f"pay-{currency}.xml"
+            path.write_bytes(
+                write_camt053(lines, account=account, currency=currency, statement_id=f"B-{currency}")
+            )
+            paths.append(path)
+    return paths
+
+
+def run_bench(n_invoices: int, *, requests_per_second: float | None = None) -> dict[str, Any]:
+    """Run once over make_seed(n_invoices); figures for the run alone (writing the statements excluded)."""
+    rate = requests_per_second or UNLIMITED
+    with (
+        tempfile.TemporaryDirectory(prefix="reconcile-bench-") as tmp,
+        start_sandbox(make_seed(n_invoices), options=SandboxOptions(token="bench")) as sandbox,
+    ):
+        folder = Path(tmp)
+        settings = replace(
+            Settings(),
+            api_url=sandbox.url,
+            token="bench",
+            requests_per_second=rate,
+            lookback_days=36500,
+            database_url=f"sqlite:///{folder / 'state.sqlite'}",
+            reports=folder / "reports",
+            inbox=folder / "inbox",
+        )
+        client_settings = ClientSettings(
+            base_url=settings.api_url,
+            token=settings.token,
+            timeout_seconds=settings.timeout_seconds,
+            max_retries=settings.max_retries,
+            requests_per_second=settings.requests_per_second,
+            items_per_page=settings.items_per_page,
+        )
+        with FlowtlyClient(client_settings) as setup:
+            open_invoices = fetch_open_invoices(setup, issued_after=None)
+        statements = paying_statements(open_invoices, folder)
+
+        requests_before = sandbox.request_count
+        started = time.perf_counter()
+        # pipeline.run(settings, request) is Run(...).execute(); the client is passed in to count its bytes.
+        with FlowtlyClient(client_settings) as client:
+            summary = Run(settings, RunRequest(statements=tuple(statements)), client=client).execute()
+        seconds = time.perf_counter() - started
+        return {
+            "invoices": n_invoices,
+            "open": len(open_invoices),
+            "lines": sum(summary.counts.values()),
+            "postings": summary.counts.get("posted", 0),
+            "review": summary.counts.get("review", 0),
+            "requests": sandbox.request_count - requests_before,
+            "mib_received": round(client.bytes_received / 2**20, 2),
+            "seconds": round(seconds, 2),
+            "errors": len(summary.errors),
+        }
+
+
+if __name__ == "__main__":
+    import json
+    import sys
+
+    print(json.dumps(run_bench(int(sys.argv[1]) if len(sys.argv) > 1 else 1000), indent=2))
