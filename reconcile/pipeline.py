@@ -19,10 +19,18 @@ from pathlib import Path
 from typing import Protocol
 
 from reconcile.config import Settings
-from reconcile.errors import FlowtlyError, FlowtlyValidationError, StatementError
+from reconcile.errors import (
+    FlowtlyAuthError,
+    FlowtlyError,
+    FlowtlyRateLimited,
+    FlowtlyServerError,
+    FlowtlyUnavailable,
+    StatementError,
+)
+from reconcile.flowtly import assumptions
 from reconcile.flowtly.client import ClientSettings, FlowtlyClient
-from reconcile.flowtly.invoices import fetch_open_invoices
-from reconcile.flowtly.postings import create_once
+from reconcile.flowtly.invoices import ResourceCache, fetch_open_invoices
+from reconcile.flowtly.postings import create_once, find_existing
 from reconcile.matching.engine import match_lines
 from reconcile.model import BankLine, Decision, Match, Posting, RunSummary
 from reconcile.reporting.report import summary_dict, write_report
@@ -33,6 +41,10 @@ from reconcile.store.db import open_database
 from reconcile.store.state import State
 
 log = logging.getLogger(__name__)
+
+
+# Failures that say Flowtly cannot take postings now: the run stops posting and leaves the rest for later.
+OUTAGES = (FlowtlyUnavailable, FlowtlyServerError, FlowtlyRateLimited, FlowtlyAuthError)
 
 
 class Progress(Protocol):
@@ -229,7 +241,34 @@ class Run:
             if line is None:  # cannot happen with foreign keys intact; never post blind
                 state.note_posting_error(posting, "bank line missing from the state")
                 continue
-            self._send(state, client, posting, line, look_first=True)
+            if self._api_down:
+                break
+            existing = find_existing(client, posting)
+            if existing:
+                state.mark_posted(posting, existing, self.run_id)
+                continue
+            still_open = self._open_amount_now(client, posting)
+            if still_open is not None and still_open < posting.amount:
+                self._refuse(
+                    state,
+                    posting,
+                    line,
+                    f"{posting.invoice_iri} changed since it was matched: "
+                    f"{still_open} {posting.currency} open now, {posting.amount} to post; check it",
+                )
+                continue
+            self._send(state, client, posting, line, look_first=False)
+
+    def _open_amount_now(self, client: FlowtlyClient, posting: Posting) -> Decimal | None:
+        """The invoice's open amount as Flowtly has it now (None: it is gone or unreadable)."""
+        try:
+            doc = client.get(posting.invoice_iri)
+        except OUTAGES as exc:
+            self._api_down = str(exc)
+            return None
+        except FlowtlyError:
+            return Decimal(0)  # deleted or refused: nothing open to post to
+        return assumptions.open_amount(doc, ResourceCache(client).get)
 
     # -- matching and posting ------------------------------------------------------------------------
 
@@ -300,12 +339,8 @@ class Run:
         """Post one invoice-transaction; None when it is in Flowtly, else why it is not (yet)."""
         state.mark_sending(posting)
         try:
-            remote = create_once(client, posting, line, look_first=look_first or posting.attempts > 0)
-        except FlowtlyValidationError as exc:
-            state.mark_refused(posting, str(exc), self.run_id)
-            self.summary.errors.append({"line": line.bank_ref or line.line_id, "error": str(exc)})
-            return f"Flowtly refused the posting: {exc}"
-        except FlowtlyError as exc:
+            remote = create_once(client, posting, line, look_first=look_first)
+        except OUTAGES as exc:
             self._api_down = str(exc)
             state.note_posting_error(posting, str(exc))
             self.summary.postings_failed += 1
@@ -314,8 +349,15 @@ class Run:
                 f"posting to {posting.invoice_iri} not confirmed ({exc}); reconcile finishes it on the next run "
                 "- do not post it by hand"
             )
+        except FlowtlyError as exc:  # refused for this posting alone (422, 400, 404, 409): a person decides
+            return self._refuse(state, posting, line, f"Flowtly refused the posting: {exc}")
         state.mark_posted(posting, remote, self.run_id)
         return None
+
+    def _refuse(self, state: State, posting: Posting, line: BankLine, reason: str) -> str:
+        state.mark_refused(posting, reason, self.run_id)
+        self.summary.errors.append({"line": line.bank_ref or line.line_id, "error": reason})
+        return reason
 
     # -- summary -------------------------------------------------------------------------------------
 
@@ -336,5 +378,6 @@ def run(
     *,
     progress: Progress | None = None,
     readers: Sequence[StatementReader] | None = None,
+    client: FlowtlyClient | None = None,
 ) -> RunSummary:
-    return Run(settings, request, progress=progress, readers=readers).execute()
+    return Run(settings, request, progress=progress, readers=readers, client=client).execute()

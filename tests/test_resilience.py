@@ -12,6 +12,7 @@ from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 
+import httpx
 import pytest
 
 from reconcile.config import Settings
@@ -130,3 +131,41 @@ def test_kill_9_in_the_middle_of_posting_then_rerun_posts_each_exactly_once(tmp_
         done = cli("run", "--json", *statement_args(statements))
         assert done.returncode == 0, done.stderr
         assert our_postings(sandbox) == expected(invoices)
+
+
+def test_a_queued_posting_whose_invoice_was_paid_meanwhile_goes_to_review(tmp_path, monkeypatch):
+    """A run died after queueing a posting; before the next run someone paid the invoice by hand."""
+    with start_sandbox(make_seed(12, n_clients=4, seed=2), options=SandboxOptions(token="t")) as sandbox:
+        invoices = open_invoices(sandbox)
+        statements = paying_statements(invoices, tmp_path)
+        settings = replace(
+            Settings(),
+            api_url=sandbox.url,
+            token="t",
+            lookback_days=36500,
+            database_url=f"sqlite:///{tmp_path}/state.sqlite",
+            reports=tmp_path / "reports",
+        )
+
+        def die_before_sending(self, posting):
+            raise SystemExit("killed before the request left")
+
+        monkeypatch.setattr(State, "mark_sending", die_before_sending)
+        with pytest.raises(SystemExit):
+            run(settings, RunRequest(statements=tuple(statements)))
+        monkeypatch.undo()
+        first = (
+            invoices[0] if invoices[0].currency == "PLN" else next(i for i in invoices if i.currency == "PLN")
+        )
+        with httpx.Client(base_url=sandbox.url, headers={"Authorization": "Bearer t"}) as http:
+            paid_by_hand = http.post("/invoice-transactions", json={
+                "invoice": first.iri, "amount": float(first.open_amount), "date": "2026-11-21",
+                "transaction": {"bankReference": "MANUAL-1"}})  # fmt: skip
+            assert paid_by_hand.status_code == 201
+
+        summary = run(settings, RunRequest(statements=tuple(statements)))
+        ours = our_postings(sandbox)
+        assert ours.get(first.iri, 0) == 0  # not paid twice
+        assert any(
+            first.iri in e["error"] and "changed since it was matched" in e["error"] for e in summary.errors
+        )
