@@ -56,6 +56,10 @@ def main() -> None:
         print("Fetching open invoices from a local sandbox")
         rows = [in_subprocess("benchmarks.client", "fetch_bench", n) for n in (10_000,)]
         print(table(rows, ["invoices", "requests", "mib_received", "seconds", "peak_mib", "error"]))
+        print()
+        print("A whole run against a local sandbox: import, fetch, match, post every open invoice once")
+        rows = [in_subprocess("benchmarks.client_run", "run_bench", n) for n in (1_000, 10_000)]
+        print(table(rows, [*sorted({k for r in rows for k in r if k != "error"}), "error"]))
 
 
 if __name__ == "__main__":

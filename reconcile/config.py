@@ -35,6 +35,7 @@ class Settings:
     token: str = ""
     timeout_seconds: float = 30.0
     max_retries: int = 5
+    max_retry_seconds: float = 120.0
     requests_per_second: float = 10.0
     items_per_page: int = 100
     lookback_days: int = 365
@@ -63,7 +64,7 @@ class Settings:
 # key -> (section, name, kind); kinds: str, url, secret, float+, int+, path, paths, hhmm
 _SCHEMA: dict[str, dict[str, str]] = {
     "flowtly": {
-        "api_url": "url", "token": "secret", "timeout_seconds": "float+", "max_retries": "int0",
+        "api_url": "url", "token": "secret", "timeout_seconds": "float+", "max_retries": "int0", "max_retry_seconds": "float+",
         "requests_per_second": "float+", "items_per_page": "int+", "lookback_days": "int+",
     },
     "store": {"database_url": "dburl"},
@@ -75,6 +76,7 @@ _SCHEMA: dict[str, dict[str, str]] = {
 _FIELD = {
     ("flowtly", "api_url"): "api_url", ("flowtly", "token"): "token",
     ("flowtly", "timeout_seconds"): "timeout_seconds", ("flowtly", "max_retries"): "max_retries",
+    ("flowtly", "max_retry_seconds"): "max_retry_seconds",
     ("flowtly", "requests_per_second"): "requests_per_second", ("flowtly", "items_per_page"): "items_per_page",
     ("flowtly", "lookback_days"): "lookback_days", ("store", "database_url"): "database_url",
     ("paths", "inbox"): "inbox", ("paths", "reports"): "reports", ("matching", "rules"): "rules",

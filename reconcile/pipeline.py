@@ -171,6 +171,7 @@ class Run:
             token=self.settings.token,
             timeout_seconds=self.settings.timeout_seconds,
             max_retries=self.settings.max_retries,
+            max_retry_seconds=self.settings.max_retry_seconds,
             requests_per_second=self.settings.requests_per_second,
             items_per_page=self.settings.items_per_page,
         )
