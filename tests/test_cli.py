@@ -75,3 +75,39 @@ def test_an_unexpected_error_is_reported_as_a_bug_with_exit_70(monkeypatch):
     assert result.exit_code == 70
     assert "reconcile hit a bug (RuntimeError: kaboom). Run again with --debug" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_sandbox_command_serves_the_seed_and_says_where(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    import httpx
+
+    from reconcile.demo import demo_seed_path
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "reconcile", "sandbox", "--seed", str(demo_seed_path()), "--port", "0",
+         "--token", "cli-token", "--no-hydra-prefix"],
+        stderr=subprocess.PIPE, text=True, env={**os.environ, "CI": "true"},
+    )  # fmt: skip
+    try:
+        first = proc.stderr.readline()
+        assert first.startswith("Flowtly sandbox on http://127.0.0.1:") and first.rstrip().endswith(
+            "(Ctrl-C to stop)"
+        )
+        url = first.split()[3]
+        doc = httpx.get(f"{url}/invoices", headers={"Authorization": "Bearer cli-token"}).json()
+        assert doc["totalItems"] == 21 and "member" in doc
+        assert httpx.get(f"{url}/invoices").status_code == 401
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def test_sandbox_command_names_a_bad_seed(tmp_path):
+    seed = tmp_path / "seed.json"
+    seed.write_text('{"clients": [], "invoices": [{"name": "FV/1"}]}', encoding="utf-8")
+    result = CliRunner().invoke(cli.main, ["sandbox", "--seed", str(seed), "--port", "0"])
+    assert result.exit_code == 2
+    assert result.stderr.startswith("Error: seed.json: invoices[0]")
