@@ -15,9 +15,16 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from reconcile.demo import demo_seed_path
 from reconcile.flowtly.sandbox import Sandbox, SandboxOptions, start_sandbox
+
+# Property tests: no per-example deadline (a loaded CI machine is slow, not wrong); in CI the examples are
+# derived from each test's name, so a red build is reproducible and never a roll of the dice.
+hypothesis_settings.register_profile("default", deadline=None)
+hypothesis_settings.register_profile("ci", deadline=None, derandomize=True, print_blob=True)
+hypothesis_settings.load_profile("ci" if os.environ.get("CI") else "default")
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLES = REPO / "sample_statements"
