@@ -6,6 +6,8 @@ files live in tests/fixtures/camt/ with the exact message a person gets for each
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import tempfile
 from datetime import date
 from decimal import Decimal
@@ -285,6 +287,19 @@ def test_each_statement_of_a_file_keeps_its_own_lines(tmp_path: Path) -> None:
     assert [(s.statement_id, [line.amount for line in s.lines]) for s in statements] == [
         ("STMT-1", [Decimal("1.00")]),
         ("STMT-2", [Decimal("2.00")]),
+    ]
+
+
+def test_long_statements_are_read_whole_while_read_entries_are_freed(tmp_path: Path) -> None:
+    # Read entries are deleted from the tree in batches of a few hundred: every entry of either statement,
+    # on both sides of a batch, must still become its line, in order.
+    first = "".join(ntry(f"{n}.00") for n in range(1, 601))
+    second = "".join(ntry(f"{n}.01") for n in range(1, 301))
+    extra = f"<Stmt><Id>STMT-2</Id><Acct><Id><IBAN>{OUR_IBAN}</IBAN></Id></Acct>{second}</Stmt>"
+    statements = read(tmp_path, camt(first).replace("</Stmt>", "</Stmt>" + extra)).statements
+    assert [[line.amount for line in s.lines] for s in statements] == [
+        [Decimal(f"{n}.00") for n in range(1, 601)],
+        [Decimal(f"{n}.01") for n in range(1, 301)],
     ]
 
 
@@ -692,6 +707,42 @@ def test_written_lines_read_back_unchanged(drawn: tuple[str, list[BankLine]], ve
         parsed = CamtReader().parse(path)
     assert [essentials(line) for line in parsed.lines] == [essentials(line) for line in lines]
     assert balance_warnings(path, parsed.statements) == []
+
+
+# What a child process's resident memory grows by while it reads one file (MiB): peak (VmHWM) after the
+# read less resident (VmRSS) before it. Resident memory, not tracemalloc: the tree is libxml2's, allocated
+# outside Python's allocator, and tracemalloc would not see it kept whole.
+_MEMORY_PROBE = """
+import sys
+from pathlib import Path
+from reconcile.statements.camt import CamtReader
+
+def status(field):
+    with open("/proc/self/status") as fh:
+        return next(int(line.split()[1]) for line in fh if line.startswith(field)) / 1024
+
+before = status("VmRSS")
+parsed = CamtReader().parse(Path(sys.argv[1]))
+print(len(parsed.lines), round(status("VmHWM") - before))
+"""
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs Linux's /proc to read memory use")
+def test_memory_stays_flat_on_a_large_file(tmp_path: Path) -> None:
+    # 50,000 entries (36 MiB of XML): read as a stream, memory grows by the lines kept (about 50 MiB);
+    # the whole tree kept in memory takes about 400 MiB more.
+    path = tmp_path / "large.xml"
+    write_benchmark_file(path, 50_000)
+    probe = subprocess.run(
+        [sys.executable, "-c", _MEMORY_PROBE, str(path)],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).resolve().parents[1],
+    )
+    lines, growth_mib = map(int, probe.stdout.split())
+    assert lines == 50_000
+    assert growth_mib < 150
 
 
 def test_the_benchmark_file_is_a_balanced_statement_of_the_asked_size(tmp_path: Path) -> None:

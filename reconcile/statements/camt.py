@@ -1,6 +1,6 @@
 """camt.052/053/054 reader (ISO 20022 bank-to-customer cash management): booked entries become BankLines.
 
-Streams the file with lxml, freeing each entry once read, so memory stays flat on statements of millions of
+Streams the file with lxml, freeing entries once read, so memory stays flat on statements of millions of
 entries; matches on local names, so every version from 001.02 to 001.13 (and files without a namespace) read
 alike. It never expands entities or loads DTDs: xmlguard refuses such files before parsing.
 
@@ -36,6 +36,8 @@ _MESSAGES: dict[str, str] = {
     "BkToCstmrAcctRpt": "Rpt",
     "BkToCstmrDbtCdtNtfctn": "Ntfctn",
 }
+# Entries read before they are deleted from the tree together (see _FileParse._entry).
+_FORGET_BATCH = 256
 _WATCHED = tuple(f"{{*}}{name}" for name in ("Ntry", *_CONTAINERS, *_MESSAGES))
 
 # identify(): the camt.05x namespace, or a bank-to-customer message element, in the file's first bytes.
@@ -58,13 +60,19 @@ _BANK_TX_CODE_PATHS = (
 # agents, charges, tax, card data...) is skipped without being walked: that keeps 100,000 entries fast.
 _ENTRY_PATHS = (
     "Amt", "CdtDbtInd", "Sts", "Sts/Cd", "Sts/Prtry", "BookgDt/Dt", "BookgDt/DtTm", "ValDt/Dt", "ValDt/DtTm",
-    "AcctSvcrRef", "NtryRef", "AddtlNtryInf", *_BANK_TX_CODE_PATHS,
+    "AcctSvcrRef", "NtryRef", "AddtlNtryInf", *_BANK_TX_CODE_PATHS, "NtryDtls/TxDtls",
 )  # fmt: skip
 _TRANSACTION_PATHS = (
     "Refs/AcctSvcrRef", "Refs/EndToEndId", "AmtDtls/TxAmt/Amt", "Amt", "AmtDtls/InstdAmt/Amt", "CdtDbtInd",
     "RmtInf/Ustrd", "RmtInf/Strd/CdtrRefInf/Ref", "RmtInf/Strd/AddtlRmtInf", "AddtlTxInf",
     *_PARTY_NAMES[True], *_PARTY_NAMES[False], *_PARTY_IBANS.values(), *_BANK_TX_CODE_PATHS,
 )  # fmt: skip
+# Paths that may occur several times and are all read (the others: the first occurrence).
+_REPEATED = frozenset(
+    {"NtryDtls/TxDtls", "RmtInf/Ustrd", "RmtInf/Strd/CdtrRefInf/Ref", "RmtInf/Strd/AddtlRmtInf", "AddtlTxInf"}
+)
+# A transaction's own amount, best first (see _FileParse._detail_amount).
+_DETAIL_AMOUNTS = ("AmtDtls/TxAmt/Amt", "Amt", "AmtDtls/InstdAmt/Amt")
 _BALANCE_PATHS = ("Tp/CdOrPrtry/Cd", "Amt", "CdtDbtInd", "Dt/Dt", "Dt/DtTm")
 _HEADER_PATHS = ("Id", "CreDtTm", "Acct/Id/IBAN", "Acct/Id/Othr/Id", "Acct/Ccy", "FrToDt/ToDtTm")
 
@@ -73,10 +81,18 @@ _AMOUNT_RE = re.compile(r"\d+(?:\.\d+)?")
 _CURRENCY_RE = re.compile(r"[A-Z]{3}")
 _DATE_RE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 _PLACEHOLDERS = LineIds.PLACEHOLDERS
+_LONGEST_PLACEHOLDER = max(map(len, _PLACEHOLDERS))
+_STATUS_PATHS = ("Sts", "Sts/Cd", "Sts/Prtry")
 
 Fields = dict[str, list[etree._Element]]
-# A path trie for one namespace: qualified tag -> (the path's key if read here, the trie below if any).
-Paths = dict[object, tuple["str | None", "Paths | None"]]
+
+
+# The paths read under one element, as a trie of qualified tags for one namespace: tag -> (key, below,
+# repeats). `key` is the path when the element itself is read there ("BookgDt/Dt"; "" for a container),
+# `below` the paths under it when it is walked into (Sts is both: a code up to version 03, a parent of Cd
+# from 04 on), `repeats` whether every occurrence is kept (Ustrd) or only the first. Plain tuples, not a
+# NamedTuple: unpacking a tuple subclass is several times slower, and this runs for every element read.
+Paths = dict[str, tuple[str, "Paths | None", bool]]
 
 
 class CamtReader:
@@ -115,8 +131,6 @@ class _Vocabulary:
     transaction: Paths
     balance: Paths
     header: Paths
-    entry_details_tag: str  # "{ns}NtryDtls"
-    transaction_tag: str  # "{ns}TxDtls"
 
 
 _VOCABULARIES: dict[str, _Vocabulary] = {}
@@ -134,25 +148,24 @@ def _vocabulary(element: etree._Element) -> _Vocabulary:
             transaction=_trie(_TRANSACTION_PATHS, ns),
             balance=_trie(_BALANCE_PATHS, ns),
             header=_trie(_HEADER_PATHS, ns),
-            entry_details_tag=ns + "NtryDtls",
-            transaction_tag=ns + "TxDtls",
         )
     return vocabulary
 
 
 def _trie(paths: tuple[str, ...], ns: str) -> Paths:
-    """Paths as a trie: "BookgDt/Dt" becomes {ns+"BookgDt": (None, {ns+"Dt": ("BookgDt/Dt", None)})}."""
+    """Paths as a trie: "BookgDt/Dt" becomes {ns+"BookgDt": ("", {ns+"Dt": ("BookgDt/Dt", None, False)},
+    False)}."""
     root: Paths = {}
     for path in paths:
         node = root
         *parents, leaf = path.split("/")
         for name in parents:
-            key, below = node.get(ns + name, (None, None))
+            key, below, repeats = node.get(ns + name, ("", None, False))
             if below is None:
                 below = {}
-                node[ns + name] = (key, below)
+                node[ns + name] = (key, below, repeats)
             node = below
-        node[ns + leaf] = (path, node.get(ns + leaf, (None, None))[1])
+        node[ns + leaf] = (path, node.get(ns + leaf, ("", None, False))[1], path in _REPEATED)
     return root
 
 
@@ -181,20 +194,19 @@ class _Entry:
     """What an Ntry says, before it is split into lines."""
 
     where: str  # element path, e.g. Stmt[1]/Ntry[3]
-    line: int
+    element: etree._Element  # for its line, should a message need it
+    fields: Fields  # for what only some lines need (the entry's bank transaction code)
     amount: Decimal  # signed
     currency: str
     credit: bool
     booking_date: date
     value_date: date | None
     ref: str | None  # AcctSvcrRef, else NtryRef
-    domain_code: str | None  # BkTxCd/Domn, as PMNT/RCDT/ESCT
-    proprietary_code: str | None  # BkTxCd/Prtry/Cd
     info: str | None  # AddtlNtryInf
 
     @property
     def place(self) -> str:
-        return f"line {self.line}, element {self.where}"
+        return f"line {_line_of(self.element)}, element {self.where}"
 
 
 @dataclass(slots=True)
@@ -202,9 +214,15 @@ class _Detail:
     """What one NtryDtls/TxDtls says about itself."""
 
     fields: Fields
-    where: str
+    entry: _Entry
+    number: int  # 1-based place among the entry's transactions
     amount: Decimal | None = None  # signed, in the entry's currency; None when it gives none in it
     credit: bool | None = None
+
+    @property
+    def where(self) -> str:
+        """The element path, e.g. Stmt[1]/Ntry[3]/TxDtls[2] (built only for a message)."""
+        return f"{self.entry.where}/TxDtls[{self.number}]"
 
 
 class _FileParse:
@@ -224,8 +242,8 @@ class _FileParse:
         self.dates: dict[str, date] = {}  # a statement has few distinct dates: parse each once
 
     def run(self, max_bytes: int) -> ParsedFile:
-        for element in iter_end_elements(self.path, _WATCHED, max_bytes=max_bytes):
-            local = _local(element)
+        for tag, element in iter_end_elements(self.path, _WATCHED, max_bytes=max_bytes):
+            local = tag[tag.rfind("}") + 1 :]
             if local == "Ntry":
                 self._entry(element)
             elif local in _CONTAINERS:
@@ -285,8 +303,7 @@ class _FileParse:
             self.created = self._created(message)
         vocabulary = _vocabulary(container)
         # Only the header and (at most) the first entry exist yet: the entries are streamed afterwards.
-        header: Fields = {}
-        _collect(container, vocabulary.header, header)
+        header = _fields(container, vocabulary.header)
         balances = [child for child in container if _local(child) == "Bal"]
         account = _account(header)
         if account is None:
@@ -339,8 +356,7 @@ class _FileParse:
         """Opening = OPBD (else PRCD, the previous closing), closing = CLBD; other types are not booked."""
         found: dict[str, Balance] = {}
         for number, bal in enumerate(balances, start=1):
-            fields: Fields = {}
-            _collect(bal, vocabulary.balance, fields)
+            fields = _fields(bal, vocabulary.balance)
             code = _text(fields, "Tp/CdOrPrtry/Cd")
             if code not in ("OPBD", "PRCD", "CLBD") or code in found:
                 continue
@@ -385,13 +401,17 @@ class _FileParse:
             st = self.current = self._open(container)
         st.entries += 1
         self._read_entry(ntry, st)
-        _forget(ntry)
+        ntry.clear()
+        # Read entries are deleted from the statement a batch at a time (with what precedes them: its
+        # header was read when it opened): one slice deletion costs less than one per entry, and a batch
+        # of emptied elements is a few kilobytes.
+        if st.entries % _FORGET_BATCH == 0:
+            del container[: container.index(ntry)]
 
     def _read_entry(self, ntry: etree._Element, st: _OpenStatement) -> None:
         vocabulary = st.vocabulary
-        fields: Fields = {}
-        _collect(ntry, vocabulary.entry, fields)
-        status = _text(fields, "Sts") or _text(fields, "Sts/Cd") or _text(fields, "Sts/Prtry")
+        fields = _fields(ntry, vocabulary.entry)
+        status = _status(fields)
         # Only booked entries are movements; PDNG/INFO/FUTR announce them. Deutsche Bank's LT camt.053
         # omits Sts altogether (Subite-eu samples): a statement's entries are booked.
         if status is not None and status.upper() != "BOOK":
@@ -399,15 +419,15 @@ class _FileParse:
             return
         entry = self._entry_header(ntry, fields, st)
         details: list[_Detail] = []
-        for block in ntry:
-            if block.tag == vocabulary.entry_details_tag:  # NtryDtls may repeat
-                for tx in block:
-                    if tx.tag == vocabulary.transaction_tag:
-                        detail = _Detail({}, f"{entry.where}/TxDtls[{len(details) + 1}]")
-                        _collect(tx, vocabulary.transaction, detail.fields)
-                        self._detail_amount(detail, entry)
-                        details.append(detail)
-        st.lines.extend(self._split(entry, details, st))
+        transaction_paths = vocabulary.transaction
+        for tx in fields.get("NtryDtls/TxDtls", ()):  # of every NtryDtls (it may repeat), in order
+            detail = _Detail(_fields(tx, transaction_paths), entry, len(details) + 1)
+            self._detail_amount(detail, entry)
+            details.append(detail)
+        if len(details) == 1 and details[0].amount in (None, entry.amount):  # most entries: one payment
+            st.lines.append(self._line(entry, details, entry.amount, entry.credit, entry.ref, st))
+        else:
+            st.lines.extend(self._split(entry, details, st))
 
     def _entry_header(self, ntry: etree._Element, fields: Fields, st: _OpenStatement) -> _Entry:
         where = f"{st.path}/Ntry[{st.entries}]"
@@ -415,8 +435,11 @@ class _FileParse:
             raise MalformedStatement(
                 self.path, "the entry has no amount (Amt)", place=f"line {ntry.sourceline}, element {where}"
             )
-        amount, currency = self._amount(fields, "Amt", where)
-        credit = self._credit(fields, ntry, where)
+        # The well-formed common case first; the full checks say what is wrong otherwise.
+        amount, currency = _plain_amount(fields["Amt"][0]) or self._amount(fields, "Amt", where)
+        credit = _plain_credit(fields)
+        if credit is None:
+            credit = self._credit(fields, ntry, where)
         value = self._date(fields, "ValDt/Dt", "ValDt/DtTm", where)
         # BookgDt is optional in every camt version: the value date is next best, then the statement's.
         booking = self._date(fields, "BookgDt/Dt", "BookgDt/DtTm", where) or value
@@ -431,18 +454,18 @@ class _FileParse:
             booking = st.fallback_date[0]
             st.undated += 1
         # RvslInd (a reversal) needs nothing here: CdtDbtInd already carries the sign the bank booked.
+        # (Positional: this runs once per entry, and keyword arguments cost a look-up each.)
         return _Entry(
-            where=where,
-            line=_line_of(ntry),
-            amount=amount if credit else -amount,
-            currency=currency,
-            credit=credit,
-            booking_date=booking,
-            value_date=value,
-            ref=_reference(fields, "AcctSvcrRef") or _reference(fields, "NtryRef"),
-            domain_code=_domain_code(fields),
-            proprietary_code=_text(fields, "BkTxCd/Prtry/Cd"),
-            info=_reference(fields, "AddtlNtryInf"),
+            where,
+            ntry,
+            fields,
+            amount if credit else -amount,
+            currency,
+            credit,
+            booking,
+            value,
+            _reference(fields, "AcctSvcrRef") or _reference(fields, "NtryRef"),
+            _reference(fields, "AddtlNtryInf"),
         )
 
     def _detail_amount(self, detail: _Detail, entry: _Entry) -> None:
@@ -453,11 +476,16 @@ class _FileParse:
         """
         fields = detail.fields
         if "CdtDbtInd" in fields:
-            detail.credit = self._credit(fields, None, detail.where)
-        for key in ("AmtDtls/TxAmt/Amt", "Amt", "AmtDtls/InstdAmt/Amt"):
+            detail.credit = _plain_credit(fields)
+            if detail.credit is None:
+                detail.credit = self._credit(fields, None, detail.where)
+        for key in _DETAIL_AMOUNTS:
             elements = fields.get(key)
             if elements and (elements[0].get("Ccy") or "").strip() == entry.currency:
-                amount, _ = self._amount(fields, key, detail.where)
+                plain = _plain_amount(elements[0])
+                if plain is None or plain[1] != entry.currency:  # malformed, or Ccy=" EUR": say what is wrong
+                    plain = self._amount(fields, key, detail.where)
+                amount = plain[0]
                 credit = entry.credit if detail.credit is None else detail.credit
                 detail.amount = amount if credit else -amount
                 return
@@ -528,8 +556,9 @@ class _FileParse:
         # The ISO domain code wherever it is given (DK's camt.052 puts it on the entry and a proprietary
         # code on the transaction: genkgo's camt052 sample), else the proprietary one.
         first = details[0].fields if details else {}
-        tx_code = _domain_code(first) or entry.domain_code
-        tx_code = tx_code or _text(first, "BkTxCd/Prtry/Cd") or entry.proprietary_code
+        tx_code = _domain_code(first) or _domain_code(entry.fields)
+        if not tx_code:
+            tx_code = _text(first, "BkTxCd/Prtry/Cd") or _text(entry.fields, "BkTxCd/Prtry/Cd")
         return BankLine(
             line_id=self.ids.allocate(
                 account=st.account,
@@ -602,6 +631,11 @@ class _FileParse:
         elements = fields.get(date_key) or fields.get(datetime_key)
         if not elements:
             return None
+        text = elements[0].text
+        if text:  # a date seen before, as most are (its first ten characters are then a valid date)
+            known = self.dates.get(text[:10])
+            if known is not None:
+                return known
         key = date_key if date_key in fields else datetime_key
         return self._parse_date(elements[0], where, key)
 
@@ -638,25 +672,38 @@ def _is_container(element: etree._Element) -> bool:
     return parent is not None and _MESSAGES.get(_local(parent)) == _local(element)
 
 
-def _collect(parent: etree._Element, paths: Paths, fields: Fields) -> None:
-    """Index the elements under `parent` that lie on `paths`, by path ("RltdPties/Dbtr/Nm"), in order.
+def _fields(element: etree._Element, paths: Paths) -> Fields:
+    """The elements under `element` that lie on `paths`, indexed by path ("RltdPties/Dbtr/Nm"), in order:
+    all of them for repeated paths (Ustrd), the first one for the others (later ones are never read)."""
+    fields: Fields = {}
+    _collect(element, paths, fields)
+    return fields
 
-    Elements off the paths, of other namespaces (SplmtryData extensions) and comments are skipped unwalked.
-    (One loop with recursion only downwards: this runs for every element of every entry.)
+
+def _collect(parent: etree._Element, paths: Paths, fields: Fields) -> None:
+    """Add the elements under `parent` that lie on `paths` to `fields`.
+
+    Elements off the paths, of other namespaces (SplmtryData extensions) and comments are skipped unwalked;
+    an element that is both a value and a parent (Sts) is walked when it has children.
+    This runs for nearly every element of every entry, so it is written for speed: sibling steps rather
+    than child iterators (which lxml builds at a cost per parent), one dict look-up per element, and
+    containers entered without counting their children first (an empty one is rare).
     """
-    for child in parent:
-        known = paths.get(child.tag)
-        if known is None:
-            continue
-        key, below = known
-        if below is not None and len(child):
-            _collect(child, below, fields)
-        elif key is not None:
-            found = fields.get(key)
-            if found is None:
-                fields[key] = [child]
+    try:
+        child: etree._Element | None = parent[0]
+    except IndexError:
+        return
+    while child is not None:
+        step = paths.get(child.tag)
+        if step is not None:
+            key, below, repeats = step
+            if below is not None and (not key or len(child)):
+                _collect(child, below, fields)
+            elif repeats:
+                fields.setdefault(key, []).append(child)
             else:
-                found.append(child)
+                fields.setdefault(key, [child])
+        child = child.getnext()
 
 
 def _line_of(element: etree._Element) -> int:
@@ -682,16 +729,43 @@ def _text(fields: Fields, key: str) -> str | None:
     return (text.strip() or None) if text else None
 
 
+def _status(fields: Fields) -> str | None:
+    """Sts as a code: BOOK up to version 03, <Sts><Cd>BOOK</Cd></Sts> (or Prtry) from 04 on."""
+    for key in _STATUS_PATHS:
+        elements = fields.get(key)
+        if elements:
+            text = elements[0].text
+            if text and (text := text.strip()):
+                return text
+    return None
+
+
+def _plain_amount(element: etree._Element) -> tuple[Decimal, str] | None:
+    """The amount and currency of a well-formed Amt, the common case; None asks for the full check
+    (_FileParse._amount), which says what is wrong."""
+    text = element.text
+    currency = element.get("Ccy")
+    if text and currency and _AMOUNT_RE.fullmatch(text) and _CURRENCY_RE.fullmatch(currency):
+        return Decimal(text), currency
+    return None
+
+
+def _plain_credit(fields: Fields) -> bool | None:
+    """CRDT or DBIT exactly as written, the common case; None asks for the full check (_FileParse._credit)."""
+    elements = fields.get("CdtDbtInd")
+    if elements:
+        indicator = elements[0].text
+        if indicator == "CRDT":
+            return True
+        if indicator == "DBIT":
+            return False
+    return None
+
+
 def _reference(fields: Fields, key: str) -> str | None:
     """A reference or short text, whitespace collapsed; None for placeholders such as NOTPROVIDED."""
     elements = fields.get(key)
-    if not elements:
-        return None
-    text = elements[0].text
-    if not text:
-        return None
-    text = " ".join(text.split())
-    return text if text.upper() not in _PLACEHOLDERS else None
+    return _clean(elements[0].text) if elements else None
 
 
 def _texts(fields: Fields, key: str) -> list[str]:
@@ -699,11 +773,21 @@ def _texts(fields: Fields, key: str) -> list[str]:
     placeholders dropped (Deutsche Bank writes NOTPROVIDED in an empty Ustrd, Subite-eu samples)."""
     texts = []
     for element in fields.get(key, ()):
-        if element.text:
-            text = " ".join(element.text.split())
-            if text and text.upper() not in _PLACEHOLDERS:
-                texts.append(text)
+        text = _clean(element.text)
+        if text:
+            texts.append(text)
     return texts
+
+
+def _clean(text: str | None) -> str | None:
+    """Text with its whitespace collapsed, or None when empty or a placeholder (NONREF, NOTPROVIDED...)."""
+    if not text:
+        return None
+    text = " ".join(text.split())
+    # Upper-casing never shortens a string, so longer texts cannot be placeholders: skip the work.
+    if len(text) <= _LONGEST_PLACEHOLDER and text.upper() in _PLACEHOLDERS:
+        return None
+    return text
 
 
 def _lenient_date(text: str | None) -> date | None:
@@ -724,22 +808,28 @@ def _account(header: Fields) -> str | None:
 
 def _domain_code(fields: Fields) -> str | None:
     """The ISO bank transaction code as Domain/Family/SubFamily, e.g. "PMNT/RCDT/ESCT"."""
+    if "BkTxCd/Domn/Cd" not in fields:
+        return None
     domain = _text(fields, "BkTxCd/Domn/Cd")
     if domain is None:
         return None
-    parts = [domain, _text(fields, "BkTxCd/Domn/Fmly/Cd"), _text(fields, "BkTxCd/Domn/Fmly/SubFmlyCd")]
-    return "/".join(p for p in parts if p)
+    family = _text(fields, "BkTxCd/Domn/Fmly/Cd")
+    sub_family = _text(fields, "BkTxCd/Domn/Fmly/SubFmlyCd")
+    return "/".join([part for part in (domain, family, sub_family) if part])
 
 
 def _counterparty(fields: Fields, credit: bool) -> tuple[str | None, str | None]:
     """The other party: the debtor of a credit, the creditor of a debit; the ultimate one lacking a name."""
     name = None
     for key in _PARTY_NAMES[credit]:
-        name = _reference(fields, key)
-        if name:
-            break
-    iban = _text(fields, _PARTY_IBANS[credit])
-    return name, ("".join(iban.split()).upper() if iban else None)
+        elements = fields.get(key)
+        if elements:
+            name = _clean(elements[0].text)
+            if name:
+                break
+    elements = fields.get(_PARTY_IBANS[credit])
+    text = elements[0].text if elements else None
+    return name, ("".join(text.split()).upper() or None) if text else None
 
 
 def _remittance(details: list[_Detail], entry_info: str | None) -> tuple[str, str | None]:

@@ -87,8 +87,9 @@ def check_xml_file(path: Path, *, max_bytes: int = MAX_XML_BYTES) -> None:
 
 def iter_end_elements(
     path: Path, tags: Iterable[str], *, max_bytes: int = MAX_XML_BYTES
-) -> Iterator[etree._Element]:
-    """Stream the elements named in `tags` (e.g. "{*}Ntry") as each one ends, after check_xml_file.
+) -> Iterator[tuple[str, etree._Element]]:
+    """Stream the elements named in `tags` (e.g. "{*}Ntry") as each one ends, with their qualified tags
+    (read once here: lxml builds the tag string anew on every access), after check_xml_file.
 
     The caller owns memory: it should clear each element (and its finished preceding siblings) once read.
     XInclude elements are refused as they appear; broken XML becomes a MalformedStatement with its line.
@@ -99,14 +100,15 @@ def iter_end_elements(
     events = etree.iterparse(str(path), events=("end",), tag=watched, **SAFE_PARSE_OPTIONS)
     try:
         for _event, element in events:
-            if element.tag.startswith(_XINCLUDE_TAGS):
+            tag = element.tag
+            if tag.startswith(_XINCLUDE_TAGS):
                 raise HostileStatement(
                     path,
                     "the XML uses XInclude, which would make the reader pull in another file or web address; "
                     f"{_REFUSAL_ADVICE}",
                     place=f"line {element.sourceline}",
                 )
-            yield element
+            yield tag, element
     except etree.XMLSyntaxError as exc:
         raise broken_xml(path, exc) from None
     except OSError as exc:  # the file vanished or became unreadable between the check and the parse
@@ -132,8 +134,10 @@ def broken_xml(path: Path, exc: etree.XMLSyntaxError) -> MalformedStatement:
 def _decode_prologue(data: bytes) -> str:
     """Text for scanning markup: UTF-16 decoded, anything else byte-for-byte (markup is ASCII)."""
     if data.startswith(_UTF16_BOMS) or data[:2] in (b"<\x00", b"\x00<"):
-        return data.decode("utf-16" if data.startswith(_UTF16_BOMS) else
-                           ("utf-16-le" if data[0] == 0x3C else "utf-16-be"), errors="replace")
+        return data.decode(
+            "utf-16" if data.startswith(_UTF16_BOMS) else ("utf-16-le" if data[0] == 0x3C else "utf-16-be"),
+            errors="replace",
+        )
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     return data.decode("latin-1")
