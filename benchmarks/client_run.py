@@ -19,35 +19,11 @@ from reconcile.flowtly.client import ClientSettings, FlowtlyClient
 from reconcile.flowtly.invoices import fetch_open_invoices
 from reconcile.flowtly.sandbox import SandboxOptions, make_seed, start_sandbox
 from reconcile.flowtly.sandbox.generate import OUR_ACCOUNTS
-from reconcile.model import BankLine, Invoice, make_line_id
 from reconcile.pipeline import Run, RunRequest
-from reconcile.statements.writers.camt import write_camt053
+from reconcile.statements.writers.payments import paying_statements
 
 BOOKED = date(2026, 5, 20)
 UNLIMITED = 1_000_000.0  # requests per second: in effect no client-side limit
-
-
-def paying_statements(invoices: list[Invoice], folder: Path) -> list[Path]:
-    """One camt.053 per currency; each line pays one invoice's open amount, quoting its number."""
-    paths = []
-    for currency, account in OUR_ACCOUNTS.items():
-        lines = []
-        for inv in (i for i in invoices if i.currency == currency):
-            ref = f"BENCH-{inv.id}"
-            line_id = make_line_id(
-                account, ref, booking_date=BOOKED, amount=inv.open_amount, currency=currency
-            )
-            lines.append(BankLine(
-                line_id=line_id, bank_ref=ref, account=account, currency=currency, amount=inv.open_amount,
-                booking_date=BOOKED, counterparty_name=inv.client_name, remittance=f"Zaplata za {inv.name}",
-            ))  # fmt: skip
-        if lines:
-            path = folder / f"pay-{currency}.xml"
-            path.write_bytes(
-                write_camt053(lines, account=account, currency=currency, statement_id=f"B-{currency}")
-            )
-            paths.append(path)
-    return paths
 
 
 def run_bench(n_invoices: int, *, requests_per_second: float | None = None) -> dict[str, Any]:
@@ -78,7 +54,9 @@ def run_bench(n_invoices: int, *, requests_per_second: float | None = None) -> d
         )
         with FlowtlyClient(client_settings) as setup:
             open_invoices = fetch_open_invoices(setup, issued_after=None)
-        statements = paying_statements(open_invoices, folder)
+        statements = paying_statements(
+            open_invoices, folder, accounts=OUR_ACCOUNTS, booked=BOOKED, ref_prefix="BENCH-"
+        )
 
         requests_before = sandbox.request_count
         started = time.perf_counter()

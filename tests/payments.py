@@ -8,8 +8,8 @@ from pathlib import Path
 from reconcile.flowtly.client import ClientSettings, FlowtlyClient
 from reconcile.flowtly.invoices import fetch_open_invoices
 from reconcile.flowtly.sandbox import Sandbox
-from reconcile.model import BankLine, Invoice, make_line_id
-from reconcile.statements.writers.camt import write_camt053
+from reconcile.model import Invoice
+from reconcile.statements.writers.payments import paying_statements as write_paying_statements
 
 ACCOUNTS = {"PLN": "PL61109010140000071219812874", "EUR": "PL27114020040000300201355387"}
 
@@ -21,22 +21,4 @@ def open_invoices(sandbox: Sandbox) -> list[Invoice]:
 
 
 def paying_statements(invoices: list[Invoice], folder: Path) -> list[Path]:
-    """One statement per currency; line i pays invoice i exactly, quoting its number."""
-    paths = []
-    for currency, account in ACCOUNTS.items():
-        lines = []
-        for inv in (i for i in invoices if i.currency == currency):
-            ref = f"PAY-{inv.id}"
-            booked = date(2026, 11, 20)
-            lines.append(BankLine(
-                line_id=make_line_id(account, ref, booking_date=booked, amount=inv.open_amount, currency=currency),
-                bank_ref=ref, account=account, currency=currency, amount=inv.open_amount, booking_date=booked,
-                counterparty_name=inv.client_name, remittance=f"Zaplata za {inv.name}",
-            ))  # fmt: skip
-        if lines:
-            path = folder / f"pay-{currency}.xml"
-            path.write_bytes(
-                write_camt053(lines, account=account, currency=currency, statement_id=f"STMT-{currency}")
-            )
-            paths.append(path)
-    return paths
+    return write_paying_statements(invoices, folder, accounts=ACCOUNTS, booked=date(2026, 11, 20))

@@ -30,6 +30,17 @@ lookback_days = 36500
 """
 
 
+def in_process_settings(sandbox: Sandbox, tmp_path: Path) -> Settings:
+    return replace(
+        Settings(),
+        api_url=sandbox.url,
+        token=sandbox.token,
+        lookback_days=36500,
+        database_url=f"sqlite:///{tmp_path}/state.sqlite",
+        reports=tmp_path / "reports",
+    )
+
+
 def our_postings(sandbox: Sandbox) -> Counter[str]:
     """How many invoice-transactions each invoice got from us (seeded ones excluded)."""
     return Counter(
@@ -75,14 +86,7 @@ def test_crash_right_after_flowtly_stored_a_posting_does_not_post_it_twice(tmp_p
     with start_sandbox(make_seed(30, n_clients=6, seed=5), options=SandboxOptions(token="t")) as sandbox:
         invoices = open_invoices(sandbox)
         statements = paying_statements(invoices, tmp_path)
-        settings = replace(
-            Settings(),
-            api_url=sandbox.url,
-            token="t",
-            lookback_days=36500,
-            database_url=f"sqlite:///{tmp_path}/state.sqlite",
-            reports=tmp_path / "reports",
-        )
+        settings = in_process_settings(sandbox, tmp_path)
         real_mark_posted = State.mark_posted
         calls = {"n": 0}
 
@@ -138,14 +142,7 @@ def test_a_queued_posting_whose_invoice_was_paid_meanwhile_goes_to_review(tmp_pa
     with start_sandbox(make_seed(12, n_clients=4, seed=2), options=SandboxOptions(token="t")) as sandbox:
         invoices = open_invoices(sandbox)
         statements = paying_statements(invoices, tmp_path)
-        settings = replace(
-            Settings(),
-            api_url=sandbox.url,
-            token="t",
-            lookback_days=36500,
-            database_url=f"sqlite:///{tmp_path}/state.sqlite",
-            reports=tmp_path / "reports",
-        )
+        settings = in_process_settings(sandbox, tmp_path)
 
         def die_before_sending(self, posting):
             raise SystemExit("killed before the request left")

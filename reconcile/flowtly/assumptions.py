@@ -69,33 +69,26 @@ def _date(value: Any) -> date | None:
         return None
 
 
-def corrections_total(invoice: Mapping[str, Any], resolve: Callable[[str], Mapping[str, Any]]) -> Decimal:
-    """Sum of the invoice's corrections (`childrenInvoices`, usually negative amounts).
-
-    A correction may come embedded (with `amount`) or as a bare IRI; `resolve` fetches the latter.
-    """
+def _sum_amounts(items: Any, resolve: Callable[[str], Mapping[str, Any]]) -> Decimal:
+    """Sum of related resources' `amount`s; each may come embedded (with `amount`) or as a bare IRI,
+    which `resolve` fetches."""
     total = Decimal(0)
-    for child in invoice.get("childrenInvoices") or []:
-        if isinstance(child, Mapping) and "amount" in child:
-            total += _amount(child.get("amount"))
-        else:
-            iri = iri_of(child)
-            if iri:
-                total += _amount(resolve(iri).get("amount"))
+    for item in items or []:
+        if isinstance(item, Mapping) and "amount" in item:
+            total += _amount(item.get("amount"))
+        elif iri := iri_of(item):
+            total += _amount(resolve(iri).get("amount"))
     return total
+
+
+def corrections_total(invoice: Mapping[str, Any], resolve: Callable[[str], Mapping[str, Any]]) -> Decimal:
+    """Sum of the invoice's corrections (`childrenInvoices`, usually negative amounts)."""
+    return _sum_amounts(invoice.get("childrenInvoices"), resolve)
 
 
 def paid_total(invoice: Mapping[str, Any], resolve: Callable[[str], Mapping[str, Any]]) -> Decimal:
-    """Sum of the invoice's `invoiceTransactions` amounts (embedded objects or IRIs)."""
-    total = Decimal(0)
-    for tx in invoice.get("invoiceTransactions") or []:
-        if isinstance(tx, Mapping) and "amount" in tx:
-            total += _amount(tx.get("amount"))
-        else:
-            iri = iri_of(tx)
-            if iri:
-                total += _amount(resolve(iri).get("amount"))
-    return total
+    """Sum of the invoice's `invoiceTransactions` amounts."""
+    return _sum_amounts(invoice.get("invoiceTransactions"), resolve)
 
 
 def open_amount(invoice: Mapping[str, Any], resolve: Callable[[str], Mapping[str, Any]]) -> Decimal:
