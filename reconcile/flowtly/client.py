@@ -470,7 +470,7 @@ class FlowtlyClient:
         if response.status_code == 204 or not response.content:
             return {}
         try:
-            doc = response.json()
+            doc = _decode(response)
         except ValueError:
             raise FlowtlyError(
                 f"{method} {path}: Flowtly answered with something that is not JSON "
@@ -517,9 +517,14 @@ def _query(params: Mapping[str, str] | list[tuple[str, str]] | None) -> tuple[tu
     return tuple(params.items()) if isinstance(params, Mapping) else tuple(params)
 
 
+def _decode(response: httpx.Response) -> Any:
+    """JSON with every number that has a fraction read as Decimal: amounts never pass through floats."""
+    return json.loads(response.content, parse_float=Decimal)
+
+
 def _body(response: httpx.Response) -> dict[str, Any]:
     try:
-        doc = response.json()
+        doc = _decode(response)
     except ValueError:
         return {}
     return doc if isinstance(doc, dict) else {}
