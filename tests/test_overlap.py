@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
-from reconcile.config import Settings
 from reconcile.flowtly.sandbox import SandboxOptions, start_sandbox
 from reconcile.model import BankLine, make_line_id
 from reconcile.pipeline import RunRequest, run
 from reconcile.statements.writers.camt import write_camt053
 from tests.conftest import TOKEN, demo_seed
+from tests.payments import in_process_settings
 
 ACCOUNT = "PL61109010140000071219812874"
 
@@ -41,14 +40,7 @@ def test_a_line_in_two_overlapping_statements_is_imported_and_posted_once(tmp_pa
         write_camt053([b, c], account=ACCOUNT, currency="PLN", statement_id="W2", opening=Decimal("3660.00"))
     )
     with start_sandbox(demo_seed(), options=SandboxOptions(token=TOKEN)) as sandbox:
-        settings = replace(
-            Settings(),
-            api_url=sandbox.url,
-            token=TOKEN,
-            lookback_days=36500,
-            database_url=f"sqlite:///{tmp_path}/state.sqlite",
-            reports=tmp_path / "reports",
-        )
+        settings = in_process_settings(sandbox, tmp_path)
         first = run(settings, RunRequest(statements=(week1,)))
         second = run(settings, RunRequest(statements=(week2,)))
         refs = [tx["transaction"]["bankReference"] for tx in sandbox.snapshot()["invoiceTransactions"]]
@@ -66,14 +58,7 @@ def test_both_overlapping_statements_in_one_run_give_each_line_once(tmp_path):
     one.write_bytes(write_camt053([a, b], account=ACCOUNT, currency="PLN", statement_id="S1"))
     two.write_bytes(write_camt053([a, b], account=ACCOUNT, currency="PLN", statement_id="S2"))
     with start_sandbox(demo_seed(), options=SandboxOptions(token=TOKEN)) as sandbox:
-        settings = replace(
-            Settings(),
-            api_url=sandbox.url,
-            token=TOKEN,
-            lookback_days=36500,
-            database_url=f"sqlite:///{tmp_path}/state.sqlite",
-            reports=tmp_path / "reports",
-        )
+        settings = in_process_settings(sandbox, tmp_path)
         summary = run(settings, RunRequest(statements=(one, two)))
         refs = [tx["transaction"]["bankReference"] for tx in sandbox.snapshot()["invoiceTransactions"]]
     assert summary.counts == {"posted": 1, "review": 0, "unmatched": 1, "ignored": 0}

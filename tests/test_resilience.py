@@ -9,18 +9,16 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from dataclasses import replace
 from pathlib import Path
 
 import httpx
 import pytest
 
-from reconcile.config import Settings
 from reconcile.flowtly.sandbox import Sandbox, SandboxOptions, make_seed, start_sandbox
 from reconcile.pipeline import RunRequest, run
 from reconcile.store.state import State
 from tests.conftest import Cli
-from tests.payments import open_invoices, paying_statements
+from tests.payments import in_process_settings, open_invoices, paying_statements
 
 CONFIG = """
 [flowtly]
@@ -28,17 +26,6 @@ max_retries = 10
 requests_per_second = 15
 lookback_days = 36500
 """
-
-
-def in_process_settings(sandbox: Sandbox, tmp_path: Path) -> Settings:
-    return replace(
-        Settings(),
-        api_url=sandbox.url,
-        token=sandbox.token,
-        lookback_days=36500,
-        database_url=f"sqlite:///{tmp_path}/state.sqlite",
-        reports=tmp_path / "reports",
-    )
 
 
 def our_postings(sandbox: Sandbox) -> Counter[str]:
