@@ -8,7 +8,7 @@ from decimal import Decimal
 import httpx
 import pytest
 
-from reconcile.errors import FlowtlyError, FlowtlyValidationError
+from reconcile.errors import FlowtlyError, FlowtlyUnavailable, FlowtlyValidationError
 from reconcile.flowtly.client import FlowtlyClient
 from reconcile.flowtly.postings import MAX_UNKNOWN_OUTCOMES, create_once, find_existing
 from reconcile.flowtly.sandbox import SandboxOptions, make_seed, start_sandbox
@@ -180,6 +180,7 @@ def test_answers_lost_every_time_leave_the_posting_for_the_next_run() -> None:
     ):
         create_once(c, posting_for(line), line, look_first=False)
     assert len(posts) == MAX_UNKNOWN_OUTCOMES
+    assert isinstance(err.value, FlowtlyUnavailable)  # an outage: the pipeline keeps it in the outbox
     assert "will be checked on the next run - do not post it by hand" in str(err.value)
     assert len(fake.slept) == MAX_UNKNOWN_OUTCOMES - 1  # a pause between attempts, none after the last
 

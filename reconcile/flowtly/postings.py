@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from reconcile.errors import FlowtlyError
+from reconcile.errors import FlowtlyError, FlowtlyUnavailable
 from reconcile.flowtly import assumptions
 from reconcile.flowtly.client import FlowtlyClient, OutcomeUnknown
 from reconcile.model import BankLine, Posting
@@ -67,7 +67,8 @@ def create_once(client: FlowtlyClient, posting: Posting, line: BankLine, *, look
     existing = find_existing(client, posting)
     if existing:
         return existing
-    raise FlowtlyError(
+    # An outage, not a refusal: the posting may have landed, so it stays in the outbox for the next run.
+    raise FlowtlyUnavailable(
         f"could not confirm the posting of bank line {posting.bank_ref or posting.line_id} to "
         f"{posting.invoice_iri}: {MAX_UNKNOWN_OUTCOMES} answers in a row were lost. It is kept and will be "
         "checked on the next run - do not post it by hand.",
