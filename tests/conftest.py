@@ -20,9 +20,12 @@ from hypothesis import settings as hypothesis_settings
 from reconcile.demo import demo_seed_path
 from reconcile.flowtly.sandbox import Sandbox, SandboxOptions, start_sandbox
 
-# Property tests: no per-example deadline (a loaded CI machine is slow, not wrong); in CI the examples are
-# derived from each test's name, so a red build is reproducible and never a roll of the dice.
-hypothesis_settings.register_profile("default", deadline=None)
+# Property tests: no per-example deadline (a loaded CI machine is slow, not wrong). Locally they are random,
+# so each run explores new cases; in CI the examples are derived from each test's name, so a red build is
+# reproducible and never a roll of the dice. A failure found once is fixed at its root and kept as an
+# explicit @example on the test (see test_mt940.py), so it is checked on every machine, not only in the
+# .hypothesis/ folder of the one that found it.
+hypothesis_settings.register_profile("default", deadline=None, print_blob=True)
 hypothesis_settings.register_profile("ci", deadline=None, derandomize=True, print_blob=True)
 hypothesis_settings.load_profile("ci" if os.environ.get("CI") else "default")
 

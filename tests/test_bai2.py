@@ -398,3 +398,21 @@ def test_benchmark_file_reads_back_every_line_without_warnings(tmp_path: Path) -
     parsed = Bai2Reader().parse(path)
     assert (len(parsed.lines), parsed.warnings) == (2_000, ())
     assert Bai2Reader().identify(path, read_head(path))
+
+
+def test_text_outside_ascii_is_read_in_the_encoding_its_letters_fit_and_said(tmp_path: Path) -> None:
+    path = tmp_path / "latin.bai2"
+    text = (FIXTURES / "good.bai2").read_text(encoding="ascii").replace("ACME GmbH", "Müller Straße GmbH")
+    path.write_bytes(text.encode("cp1252"))
+    parsed = Bai2Reader().parse(path)
+    assert parsed.lines[0].remittance.endswith("Müller Straße GmbH")
+    assert parsed.warnings[0].startswith("latin.bai2: no text encoding declared; read as Windows-1252")
+
+
+def test_the_configuration_pins_the_encoding_of_an_account(tmp_path: Path) -> None:
+    path = tmp_path / "pinned.bai2"
+    text = (FIXTURES / "good.bai2").read_text(encoding="ascii").replace("ACME GmbH", "Łódź Sp. z o.o.")
+    path.write_bytes(text.encode("iso8859-2"))
+    parsed = Bai2Reader(encodings={"DE89370400440532013000": "iso8859-2"}).parse(path)
+    assert parsed.lines[0].remittance.endswith("Łódź Sp. z o.o.")
+    assert not any("encoding" in warning for warning in parsed.warnings)

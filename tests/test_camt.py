@@ -637,6 +637,51 @@ def test_a_utf16_file_is_read(tmp_path: Path) -> None:
     assert only_line(parsed).remittance == "Größe"
 
 
+def undeclared(xml: str) -> str:
+    """The document without its XML declaration, as a German savings bank's camt.052 export comes."""
+    return xml.replace('<?xml version="1.0" encoding="UTF-8"?>\n', "")
+
+
+def test_latin1_without_a_declaration_is_read_and_the_encoding_named(tmp_path: Path) -> None:
+    xml = undeclared(camt(ntry(details=tx("<RmtInf><Ustrd>Miete Müller Straße</Ustrd></RmtInf>"))))
+    parsed = read(tmp_path, xml.encode("latin-1"))
+    assert only_line(parsed).remittance == "Miete Müller Straße"
+    assert parsed.warnings == (
+        "statement.xml: no encoding declared and not UTF-8, as XML then must be; read as Windows-1252, the one "
+        "its letters fit (as DOS code page 852, 'Müller' would read 'MŘller'); pin the encoding in "
+        "[statements.encodings] if this is wrong",
+    )
+
+
+def test_cp1250_without_a_declaration_that_is_valid_utf8_is_read_as_cp1250(tmp_path: Path) -> None:
+    xml = undeclared(camt(ntry(details=tx("<RmtInf><Ustrd>NOWAK I SYNOWIE SPÓŁKA JAWNA</Ustrd></RmtInf>")),
+                          account="<IBAN>PL61109010140000071219812874</IBAN>"))  # fmt: skip
+    parsed = read(tmp_path, xml.encode("cp1250"))
+    assert only_line(parsed).remittance == "NOWAK I SYNOWIE SPÓŁKA JAWNA"
+    assert "read as Windows-1250, the one its letters fit (as UTF-8, 'SPÓŁKA' would read 'SPӣKA')" in (
+        parsed.warnings[0])
+
+
+def test_utf8_without_a_declaration_is_read_without_a_word(tmp_path: Path) -> None:
+    xml = undeclared(camt(ntry(details=tx("<RmtInf><Ustrd>Größe Łódź</Ustrd></RmtInf>"))))
+    parsed = read(tmp_path, xml)
+    assert (only_line(parsed).remittance, parsed.warnings) == ("Größe Łódź", ())
+
+
+def test_a_declared_encoding_is_believed(tmp_path: Path) -> None:
+    xml = camt(ntry(details=tx("<RmtInf><Ustrd>Größe</Ustrd></RmtInf>"))).replace("UTF-8", "ISO-8859-1")
+    parsed = read(tmp_path, xml.encode("latin-1"))
+    assert (only_line(parsed).remittance, parsed.warnings) == ("Größe", ())
+
+
+def test_the_configuration_pins_an_accounts_encoding_over_the_declaration(tmp_path: Path) -> None:
+    xml = camt(ntry(details=tx("<RmtInf><Ustrd>Łódź</Ustrd></RmtInf>")))  # declares UTF-8, is ISO-8859-2
+    path = tmp_path / "pinned.xml"
+    path.write_bytes(xml.encode("iso8859-2"))
+    parsed = CamtReader(encodings={OUR_IBAN: "iso8859-2"}).parse(path)
+    assert (only_line(parsed).remittance, parsed.warnings) == ("Łódź", ())
+
+
 # -- writer: round trip and benchmark ---------------------------------------------------------------------
 
 LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ąćęłńóśźżĄĆĘŁŃÓŚŹŻäöüßÄÖÜéÉ"

@@ -4,6 +4,7 @@ round trips through the CSV writer."""
 from __future__ import annotations
 
 import string
+import unicodedata
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -138,7 +139,11 @@ def test_deutsche_bank_account_comes_from_above_the_header_and_the_footer_is_not
         ("DE89370400440532013000", Decimal("-1000.00")), ("DE89370400440532013000", Decimal("750")),
     ]  # fmt: skip
     assert parsed.lines[1].value_date == date(2026, 7, 1)
-    assert parsed.warnings == ()
+    assert parsed.warnings == (
+        "deutsche-bank.csv: no text encoding declared; read as UTF-8, the one its letters fit (as Windows-1252, "
+        "'Umsätze' would read 'UmsÃ¤tze'); list only the right encoding in the profile's file.encoding if this "
+        "is wrong",
+    )
 
 
 def test_deutsche_bank_2017_export_has_its_amounts_only_in_soll_and_haben() -> None:
@@ -148,9 +153,25 @@ def test_deutsche_bank_2017_export_has_its_amounts_only_in_soll_and_haben() -> N
     ]  # fmt: skip
 
 
+def test_an_mbank_export_in_cp1250_that_is_valid_utf8_is_read_as_cp1250_and_said(tmp_path: Path) -> None:
+    # mBank's profile allows UTF-8 and cp1250. With its only Polish letters in "SPÓŁKA" (cp1250 D3 A3, also
+    # the UTF-8 of "ӣ"), the bytes are valid UTF-8; taking the first encoding that decodes would misread it.
+    text = (FIXTURES / "mbank-pl.csv").read_bytes().decode("cp1250")
+    ascii_only = unicodedata.normalize("NFKD", text.replace("ł", "l").replace("Ł", "L"))
+    ascii_only = ascii_only.encode("ascii", errors="ignore").decode("ascii")
+    path = tmp_path / "mbank.csv"
+    path.write_bytes(ascii_only.replace("JAN KOWALSKI", "NOWAK I SYNOWIE SPÓŁKA JAWNA").encode("cp1250"))
+    path.read_bytes().decode("utf-8")  # the trap: valid UTF-8
+    parsed = CsvReader().parse(path)
+    assert parsed.warnings[0] == (
+        "mbank.csv: no text encoding declared; read as Windows-1250, the one its letters fit (as UTF-8, 'SPÓŁKA' "
+        "would read 'SPӣKA'); list only the right encoding in the profile's file.encoding if this is wrong"
+    )
+
+
 def test_a_file_that_names_no_account_says_so() -> None:
     parsed = read("deutsche-bank-2017.csv")
-    assert parsed.warnings == (
+    assert parsed.warnings[1:] == (
         "deutsche-bank-2017.csv: the file names no account of ours (the Deutsche Bank profile "
         "(deutsche-bank) reads none); its lines are not tied to an account",
     )
@@ -530,7 +551,10 @@ def test_benchmark_file_reads_back_every_line(tmp_path: Path) -> None:
     path = tmp_path / "bench.csv"
     write_benchmark_file(path, 2_000)
     parsed = CsvReader().parse(path)
-    assert (len(parsed.lines), parsed.warnings, parsed.source_format) == (2_000, (), "csv:sparkasse-camt")
+    assert (len(parsed.lines), parsed.source_format) == (2_000, "csv:sparkasse-camt")
+    assert [w.rpartition(";")[0] for w in parsed.warnings] == [
+        "bench.csv: no text encoding declared; read as UTF-8, the one its letters fit (as Windows-1252, 'Ørsted' "
+        "would read 'Ã˜rsted')"]
 
 
 def test_the_writer_refuses_a_currency_its_layout_cannot_say() -> None:

@@ -244,7 +244,7 @@ def test_the_samples_that_do_not_add_up_are_still_reported() -> None:
 
 def library_reading(name: str) -> list[list[tuple[Decimal, date]]] | None:
     """(amount, value date) of each line as mt-940 5.1.1 reads it, statement by statement; None if it fails."""
-    text, _ = decode_statement((SAMPLES / name).read_bytes())
+    text = decode_statement((SAMPLES / name).read_bytes()).text
     logging.disable(logging.CRITICAL)  # the library logs every pattern it fails to match
     try:
         statements = mt940.parse_statements(text, options=mt940.Options.all())
@@ -780,8 +780,9 @@ def test_line_value_from_the_source_tests(name: str, index: int, number: int, at
 
 def test_mbank_is_read_as_iso_8859_2_so_that_the_l_with_stroke_survives() -> None:
     name = "ksdev-pl__mbank-mt940-parser/MT940_IPH.txt"
-    text, encoding = decode_statement((SAMPLES / name).read_bytes())
-    assert encoding == "iso-8859-2"
+    decoded = decode_statement((SAMPLES / name).read_bytes())
+    text = decoded.text
+    assert decoded.encoding == "iso8859-2"
     assert "794-OPŁATY GRUPOWE" in text
     assert "OPŁATY GRUPOWE" in line(name, 0, 23).remittance
 

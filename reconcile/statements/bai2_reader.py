@@ -13,8 +13,8 @@ neither the line nor the record. The format is small: the code below is the whol
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -23,6 +23,7 @@ from reconcile.errors import MalformedStatement
 from reconcile.model import Balance, BankLine, ParsedFile, Statement
 from reconcile.money import minor_units
 from reconcile.statements.base import LineIds, read_bytes, strip_bom_and_space
+from reconcile.statements.text import country_of, decode, pinned_encoding
 
 RECORD_CODES = frozenset({"01", "02", "03", "16", "49", "88", "98", "99"})
 NAMES = {
@@ -35,6 +36,7 @@ _FILE_HEADER = re.compile(rb"01,(?:[^,\r\n]*,){2}\d{6},(?:[^,\r\n]*,){4}2\s*(?:/
 # (moov-io sample3: "...,2/   02,103100195,..."). A slash followed by spaces and a record code starts one.
 _NEXT_ON_LINE = re.compile(r"/\s+(?=(?:01|02|03|16|49|88|98|99),)")
 _RECORD_START = re.compile(r"(\d\d),")
+_ACCOUNT_RECORD = re.compile(rb"(?m)^\s*03,([^,/\r\n]*)")
 _AMOUNT = re.compile(r"[+-]?\d+\Z")
 _FUNDS_FIELDS = {"": 0, "Z": 0, "0": 0, "1": 0, "2": 0, "V": 2, "S": 3}  # D is 1 + 2 * its count
 # Goldman Sachs (moov-io samples 4 and 5) tags the payer and payee in 88 records: "88,DBNM: TEST INC".
@@ -94,13 +96,25 @@ class Bai2Reader:
     def identify(self, path: Path, head: bytes) -> bool:
         return _FILE_HEADER.match(strip_bom_and_space(head)) is not None
 
+    def __init__(self, *, encodings: Mapping[str, str] | None = None) -> None:
+        self.encodings = dict(encodings or {})  # account -> encoding, [statements.encodings]
+
     def parse(self, path: Path) -> ParsedFile:
         data = read_bytes(path)
+        # BAI2 is ASCII, but banks put names with accents in 16 and 88 records: the letters (or a pin for
+        # an 03 record's account) decide, and a guess is said.
+        accounts = [m.group(1).decode("ascii").strip() for m in _ACCOUNT_RECORD.finditer(data, 0, 1 << 20)]
         try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError:
-            text = data.decode("latin-1")  # BAI2 is ASCII; anything else is kept, never rejected
-        return _Bai2Parse(path, text.lstrip("\ufeff")).run()
+            decoded = decode(
+                data, pinned=pinned_encoding(accounts, self.encodings), country=country_of(accounts)
+            )
+        except UnicodeDecodeError as exc:
+            raise MalformedStatement(
+                path, f"cannot be read in the encoding set for its account: {exc}"
+            ) from None
+        parsed = _Bai2Parse(path, decoded.text).run()
+        note = decoded.warning(path.name)
+        return replace(parsed, warnings=(note, *parsed.warnings)) if note else parsed
 
 
 class _Bai2Parse:

@@ -11,6 +11,7 @@ comments name the bank or the sample where a quirk was met.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -21,7 +22,7 @@ from lxml import etree
 from reconcile.errors import MalformedStatement, UnrecognisedStatement
 from reconcile.model import Balance, BankLine, ParsedFile, Statement
 from reconcile.statements.base import LineIds
-from reconcile.statements.xmlguard import MAX_XML_BYTES, iter_end_elements
+from reconcile.statements.xmlguard import MAX_XML_BYTES, XmlEncoding, choose_encoding, iter_end_elements
 
 # Statement-like container -> (message format, what a person calls it). 053 statements, 052 intraday
 # reports and 054 debit/credit notifications share one entry structure (Ntry).
@@ -100,8 +101,9 @@ class CamtReader:
 
     format_name = "camt"
 
-    def __init__(self, *, max_bytes: int = MAX_XML_BYTES) -> None:
+    def __init__(self, *, max_bytes: int = MAX_XML_BYTES, encodings: Mapping[str, str] | None = None) -> None:
         self.max_bytes = max_bytes
+        self.encodings = dict(encodings or {})  # account -> encoding, [statements.encodings]
 
     def identify(self, path: Path, head: bytes) -> bool:
         """XML whose namespace or message element is camt.052/053/054; other XML (OFX 2.x) is not ours."""
@@ -111,7 +113,7 @@ class CamtReader:
         return bool(_NAMESPACE_RE.search(head) or _MESSAGE_RE.search(head))
 
     def parse(self, path: Path) -> ParsedFile:
-        return _FileParse(path).run(self.max_bytes)
+        return _FileParse(path).run(self.max_bytes, choose_encoding(path, pins=self.encodings))
 
 
 def _as_utf8(head: bytes) -> bytes:
@@ -241,8 +243,11 @@ class _FileParse:
         self.created: date | None = None  # GrpHdr/CreDtTm, the last date to fall back on
         self.dates: dict[str, date] = {}  # a statement has few distinct dates: parse each once
 
-    def run(self, max_bytes: int) -> ParsedFile:
-        for tag, element in iter_end_elements(self.path, _WATCHED, max_bytes=max_bytes):
+    def run(self, max_bytes: int, encoding: XmlEncoding) -> ParsedFile:
+        if encoding.warning:
+            self.warnings.append(encoding.warning)
+        elements = iter_end_elements(self.path, _WATCHED, max_bytes=max_bytes, encoding=encoding.override)
+        for tag, element in elements:
             local = tag[tag.rfind("}") + 1 :]
             if local == "Ntry":
                 self._entry(element)

@@ -6,12 +6,13 @@ never by file name). It never guesses a column, a date order or a decimal separa
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import math
 import re
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -28,12 +29,14 @@ from reconcile.statements.csv_profiles import (
     norm,
     shipped_profiles,
 )
+from reconcile.statements.text import decode
 
 _IBAN_SHAPE = re.compile(r"[A-Z]{2}\d{2}[A-Z0-9]{8,30}\Z")
 _CURRENCY = re.compile(r"[A-Z]{3}\Z")
 _SUFFIX = re.compile(r"(.*?)\s*([A-Za-z]{3})\Z")
 _THOUSANDS_PATTERN = {"": "", ".": r"\.", ",": ",", " ": "[ \u00a0\u202f]", "'": "['\u2019]"}
 _SAMPLE_DATE = datetime(2023, 11, 28)
+_PROFILE_PIN_ADVICE = "list only the right encoding in the profile's file.encoding if this is wrong"
 
 
 class CsvReader:
@@ -70,8 +73,9 @@ class CsvReader:
                 f"no column{plural} {missing} ({choice.profile.describe()} expects {expected})",
                 place=f"line {choice.line + 1}",
             )
-        text = _decode_all(path, data, choice.profile.encodings)
-        return _ProfileParse(path, choice.profile, choice.delimiter, text, choice.line).run()
+        text, note = _decode_all(path, data, choice.profile.encodings)
+        parsed = _ProfileParse(path, choice.profile, choice.delimiter, text, choice.line).run()
+        return replace(parsed, warnings=(note, *parsed.warnings)) if note else parsed
 
     # -- detection ---------------------------------------------------------------------------------
 
@@ -171,20 +175,24 @@ def _match(profile: Profile, lines: Sequence[str]) -> _Choice | None:
     return best
 
 
-def _decode_all(path: Path, data: bytes, encodings: Sequence[str]) -> str:
-    first_error: UnicodeDecodeError | None = None
-    for encoding in encodings:
-        try:
-            return data.decode(encoding).lstrip("\ufeff")
-        except UnicodeDecodeError as exc:
-            first_error = first_error or exc
-    assert first_error is not None
-    line = data.count(b"\n", 0, first_error.start) + 1
-    byte = data[first_error.start : first_error.start + 1].hex().upper()
-    raise MalformedStatement(
-        path, f"byte 0x{byte} is not text in {' or '.join(encodings)}, the encodings this bank's exports use",
-        place=f"line {line}",
-    )
+def _decode_all(path: Path, data: bytes, encodings: Sequence[str]) -> tuple[str, str | None]:
+    """The file's text in the profile's encoding (one listed: as given; several: the one its letters fit),
+    and the warning that says which was chosen when there was a choice."""
+    data = data.removeprefix(codecs.BOM_UTF8)  # so that a byte's offset below is the file's
+    try:
+        if len(encodings) == 1:
+            decoded = decode(data, pinned=encodings[0])
+        else:
+            decoded = decode(data, candidates=encodings)
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        byte = data[exc.start : exc.start + 1].hex().upper()
+        raise MalformedStatement(
+            path,
+            f"byte 0x{byte} is not text in {' or '.join(encodings)}, the encodings this bank's exports use",
+            place=f"line {line}",
+        ) from None
+    return decoded.text, decoded.warning(path.name, fix=_PROFILE_PIN_ADVICE)
 
 
 # -------------------------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """SWIFT MT940 customer statements (and MT942 interim reports), as banks really write them.
 
-The file is decoded (UTF-8, else the Central European code page that makes sense, see `decode_statement`),
+The file is decoded (in the encoding its letters fit, see `decode_statement`),
 cut into tagged fields with their line numbers, grouped into statements at each `:20:`, and each `:61:`
 statement line is read with the grammar below; its `:86:` text goes to `mt940_details`. Amounts are read
 from the text as written, never through a float, and a line that cannot be read fails the file with its
@@ -28,7 +28,7 @@ from __future__ import annotations
 import calendar
 import gc
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
@@ -41,6 +41,7 @@ from reconcile.model import Balance, BankLine, ParsedFile, Statement
 from reconcile.money import minor_units
 from reconcile.statements.base import LineIds, read_bytes, strip_bom_and_space
 from reconcile.statements.mt940_details import Details, clean_text, iban_or_none, parse_details
+from reconcile.statements.text import Decoded, country_of, decode, pinned_encoding
 
 FORMAT_NAME = "mt940"
 
@@ -50,64 +51,29 @@ NO_CURRENCY = "XXX"
 
 # -- decoding ----------------------------------------------------------------------------------------
 
-# Tried in this order when the bytes are not UTF-8; on equal scores the earlier wins. cp1250 and
-# ISO-8859-2 are what Polish banks export (mBank: ISO-8859-2), cp852 is the DOS code page some Hungarian
-# and Czech systems still write, latin-1 the Western fallback that decodes any byte.
-FALLBACK_ENCODINGS = ("cp1250", "iso-8859-2", "cp852", "latin-1")
-_EXPECTED_LETTERS = frozenset(
-    "ąćęłńóśźżĄĆĘŁŃÓŚŹŻ"  # Polish
-    "äöüßÄÖÜ"  # German
-    "áéíóúőűÁÉÍÓÚŐŰ"  # Hungarian
-    "àâçèêëîïôùûÀÂÇÈÊËÎÏÔÙÛ"  # French, Dutch
-)
-_HARMLESS_SYMBOLS = frozenset("€§°–—„“”‚‘’«»")
 _CONTROL_BYTES = bytes([*range(0, 9), 11, 12, *range(14, 32), 127])
-_ASCII = bytes(range(128))
+# The account of each statement, read from the raw bytes (it is ASCII in every code page): its IBAN's
+# country says which languages the text is in, and the configuration may pin an encoding to it.
+_ACCOUNT_RE = re.compile(rb"(?m)^:25:(?:[A-Z0-9]{8,11}/)?([A-Z0-9 /]+)")
 
 
-def decode_statement(data: bytes, encoding: str | None = None) -> tuple[str, str]:
-    """The file's text and the encoding it was read with (`encoding` forces an ASCII-compatible one).
+def decode_statement(
+    data: bytes, encoding: str | None = None, pins: Mapping[str, str] | None = None
+) -> Decoded:
+    """The file's text, and how its encoding was decided (`encoding` forces an ASCII-compatible one).
 
     The text comes without control characters (SOH/ETX framing of mBank and PostFinance, a DOS end-of-file
-    SUB) and with "\n" line ends. It is UTF-8 when the bytes are valid UTF-8 (ASCII included). Otherwise
-    each of FALLBACK_ENCODINGS is scored
-    by the characters it produces outside ASCII: +1 for a letter of the languages our banks write
-    (Polish, German, Hungarian, French/Dutch), -3 for a C1 control, box-drawing or other symbol no
-    statement contains; letters of other languages count 0. Left to guess, the mt-940 library reads
-    mBank's ISO-8859-2 as cp852: "OPŁATY" becomes "OPúATY" (ú scores 0) and "Ś" a box piece (-3).
+    SUB) and with "\n" line ends. MT940 declares no encoding: unless `encoding` or a pin for the file's
+    `:25:` account (`pins`, [statements.encodings]) says which, the letters decide (reconcile.statements.text),
+    weighed for the languages of the account's country.
     """
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
     # Bytes below 0x20 are the same control characters in UTF-8 and in every code page tried here.
     data = data.translate(None, _CONTROL_BYTES)
     if b"\r" in data:
         data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
-    if encoding:
-        return data.decode(encoding), encoding
-    try:
-        return data.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        pass
-    high = bytes(sorted(set(data.translate(None, _ASCII))))
-    best, best_score = "latin-1", None
-    for candidate in FALLBACK_ENCODINGS:
-        try:
-            sample = high.decode(candidate)
-        except UnicodeDecodeError:
-            continue
-        counts = {ch: data.count(bytes([b])) for ch, b in zip(sample, high, strict=True)}
-        score = sum(_char_score(ch) * n for ch, n in counts.items())
-        if best_score is None or score > best_score:
-            best, best_score = candidate, score
-    return data.decode(best), best
-
-
-def _char_score(ch: str) -> int:
-    if ch in _EXPECTED_LETTERS:
-        return 1
-    if ch.isalpha() or ch in _HARMLESS_SYMBOLS:
-        return 0
-    return -3
+    accounts = [m.group(1).decode("ascii").strip() for m in _ACCOUNT_RE.finditer(data, 0, 1 << 20)]
+    pinned = encoding or pinned_encoding(accounts, pins or {})
+    return decode(data, pinned=pinned, country=country_of([a.rpartition("/")[2] for a in accounts]))
 
 
 # -- fields ------------------------------------------------------------------------------------------
@@ -374,12 +340,14 @@ class _Builder:
 
 
 class Mt940Reader:
-    """SWIFT MT940 (and MT942) statements; `encoding` forces the code page instead of detecting it."""
+    """SWIFT MT940 (and MT942) statements; `encoding` forces the code page for every file, `encodings` pins
+    one per account ([statements.encodings]); otherwise each file's letters decide."""
 
     format_name = FORMAT_NAME
 
-    def __init__(self, *, encoding: str | None = None) -> None:
+    def __init__(self, *, encoding: str | None = None, encodings: Mapping[str, str] | None = None) -> None:
         self.encoding = encoding
+        self.encodings = dict(encodings or {})
 
     def identify(self, path: Path, head: bytes) -> bool:
         return looks_like_mt940(head)
@@ -387,12 +355,11 @@ class Mt940Reader:
     def parse(self, path: Path) -> ParsedFile:
         data = read_bytes(path)
         try:
-            text, encoding = decode_statement(data, self.encoding)
+            decoded = decode_statement(data, self.encoding, self.encodings)
         except (UnicodeDecodeError, LookupError) as exc:
-            raise MalformedStatement(path, f"cannot be read as {self.encoding}: {exc}") from exc
-        warnings: list[str] = []
-        if encoding != "utf-8" and not self.encoding:
-            warnings.append(f"{path.name}: not UTF-8; read as {encoding}, the code page its letters fit")
+            raise MalformedStatement(path, f"cannot be read in the encoding set for it: {exc}") from exc
+        text = decoded.text
+        warnings = [note] if (note := decoded.warning(path.name)) else []
         with _without_gc_pauses():
             fields = split_fields(text)
             if not fields:

@@ -8,14 +8,18 @@ touch the network. lxml's errors are translated here, once, into StatementErrors
 
 from __future__ import annotations
 
+import codecs
 import os
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from lxml import etree
 
 from reconcile.errors import HostileStatement, MalformedStatement, StatementError
+from reconcile.statements.text import DEFAULT_CANDIDATES, Basis, country_of, decode, pinned_encoding
 
 # Default ceiling on an XML statement's size. A year of a busy account in camt.053 is a few hundred MiB;
 # anything past this is a mistake or an attack, and refusing it is cheaper than finding out.
@@ -41,6 +45,11 @@ XINCLUDE_NAMESPACES = ("http://www.w3.org/2001/XInclude", "http://www.w3.org/200
 _XINCLUDE_TAGS = tuple(f"{{{ns}}}" for ns in XINCLUDE_NAMESPACES)
 
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+# How much of an XML file without an encoding declaration is scored to choose one (the rest is only checked
+# to be UTF-8); the names and texts of a statement's first few thousand entries are evidence enough.
+_ENCODING_SAMPLE = 8 * 1024**2
+_DECLARED_ENCODING = re.compile(rb"\s*<\?xml\b[^>]*?\bencoding\s*=")
+_IBAN_ELEMENT = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?IBAN>\s*([A-Z]{2}[0-9A-Z ]{10,40}?)\s*<")
 _ENTITY_RE = re.compile(r"<!ENTITY\s+(%\s*)?([^\s>]+)")
 # An external identifier: SYSTEM "uri", or PUBLIC "public-id" "uri" (XML 1.0, production [75]).
 _EXTERNAL_ID = r"(?:SYSTEM|PUBLIC\s+(?P<pub>['\"]).*?(?P=pub))\s*(?P<q>['\"])(?P<uri>.*?)(?P=q)"
@@ -86,18 +95,19 @@ def check_xml_file(path: Path, *, max_bytes: int = MAX_XML_BYTES) -> None:
 
 
 def iter_end_elements(
-    path: Path, tags: Iterable[str], *, max_bytes: int = MAX_XML_BYTES
+    path: Path, tags: Iterable[str], *, max_bytes: int = MAX_XML_BYTES, encoding: str | None = None
 ) -> Iterator[tuple[str, etree._Element]]:
     """Stream the elements named in `tags` (e.g. "{*}Ntry") as each one ends, with their qualified tags
     (read once here: lxml builds the tag string anew on every access), after check_xml_file.
 
     The caller owns memory: it should clear each element (and its finished preceding siblings) once read.
     XInclude elements are refused as they appear; broken XML becomes a MalformedStatement with its line.
+    `encoding` overrides what the file declares (see `choose_encoding`).
     """
     check_xml_file(path, max_bytes=max_bytes)
     watched = (*tags, *(f"{prefix}*" for prefix in _XINCLUDE_TAGS))
     etree.clear_error_log()  # so the error log on a failure holds this file's errors only
-    events = etree.iterparse(str(path), events=("end",), tag=watched, **SAFE_PARSE_OPTIONS)
+    events = etree.iterparse(str(path), events=("end",), tag=watched, encoding=encoding, **SAFE_PARSE_OPTIONS)
     try:
         for _event, element in events:
             tag = element.tag
@@ -113,6 +123,75 @@ def iter_end_elements(
         raise broken_xml(path, exc) from None
     except OSError as exc:  # the file vanished or became unreadable between the check and the parse
         raise StatementError(path, f"cannot be read ({exc.strerror or exc})") from exc
+
+
+@dataclass(frozen=True, slots=True)
+class XmlEncoding:
+    """The encoding to read an XML file in when it is not what the file says (None: as the file says)."""
+
+    override: str | None = None
+    warning: str | None = None
+
+
+def choose_encoding(path: Path, *, pins: Mapping[str, str] | None = None) -> XmlEncoding:
+    """Whether the file is read as it declares, or in the encoding its account is pinned to or its letters fit.
+
+    XML without an encoding declaration (and without a byte-order mark) is UTF-8 by the standard, but some
+    banks' exports are not: a German savings bank's camt.052 comes in Latin-1 with no declaration at all, and
+    a parser that believes the standard refuses it as broken. Such a file is read in the encoding its letters
+    fit (reconcile.statements.text), with a warning that names it; so is one whose bytes are valid UTF-8 but
+    read as nonsense in it (cp1250's "SPÓŁKA" is UTF-8's "SPӣKA"). A declared encoding is believed; a pin
+    in [statements.encodings] for the statement's account wins over both.
+    """
+    try:
+        with open(path, "rb") as fh:
+            sample = fh.read(_ENCODING_SAMPLE)
+            if sample.startswith((*_UTF16_BOMS, codecs.BOM_UTF8)) or sample[:2] in (b"<\x00", b"\x00<"):
+                return XmlEncoding()
+            accounts = [m.group(1).decode("ascii") for m in _IBAN_ELEMENT.finditer(sample)]
+            pinned = pinned_encoding(accounts, pins or {})
+            if pinned:
+                return XmlEncoding(pinned)
+            if _DECLARED_ENCODING.match(sample):
+                return XmlEncoding()
+            bad_byte = _first_non_utf8(sample, fh)
+            if bad_byte is not None and bad_byte >= len(sample):  # evidence from where it is not UTF-8
+                fh.seek(max(0, bad_byte - _ENCODING_SAMPLE // 2))
+                sample = fh.read(_ENCODING_SAMPLE)
+    except OSError as exc:
+        raise StatementError(path, f"cannot be opened ({exc.strerror or exc})") from exc
+    if bad_byte is None and sample.isascii():
+        return XmlEncoding()
+    # Cut at line ends: the sample's edges may split a character.
+    sample = sample[sample.find(b"\n") + 1 if bad_byte and bad_byte >= _ENCODING_SAMPLE else 0 :]
+    if len(sample) >= _ENCODING_SAMPLE // 2:
+        sample = sample[: sample.rfind(b"\n") + 1] or sample
+    candidates = [name for name in DEFAULT_CANDIDATES if bad_byte is None or name != "utf-8"]
+    decoded = decode(sample, candidates=candidates, country=country_of(accounts))
+    if decoded.basis is not Basis.EVIDENCE or decoded.encoding == "utf-8":
+        return XmlEncoding()
+    why = (
+        "no encoding declared"
+        if bad_byte is None
+        else "no encoding declared and not UTF-8, as XML then must be"
+    )
+    return XmlEncoding(decoded.encoding, decoded.warning(path.name, why=why))
+
+
+def _first_non_utf8(sample: bytes, rest: BinaryIO) -> int | None:
+    """Where the file stops being UTF-8 (None: it is UTF-8 throughout): the sample, then the rest streamed."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    offset = 0
+    try:
+        block = sample
+        while block:
+            decoder.decode(block)
+            offset += len(block)
+            block = rest.read(_ENCODING_SAMPLE)
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError as exc:
+        return offset + max(exc.start, 0)
+    return None
 
 
 def broken_xml(path: Path, exc: etree.XMLSyntaxError) -> MalformedStatement:
