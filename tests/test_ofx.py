@@ -120,6 +120,34 @@ def test_utf8_text_under_a_1252_header_is_read_as_utf8(tmp_path: Path) -> None:
     assert only_line(OfxReader().parse(path)).counterparty_name == "Żabka Polska"
 
 
+def test_utf8_under_a_1252_header_is_said(tmp_path: Path) -> None:
+    path = tmp_path / "chase-like.qfx"
+    path.write_bytes((SGML_HEADER + statement(txn("<NAME>Żabka Polska\n"))).encode("utf-8"))
+    assert OfxReader().parse(path).warnings == (
+        "chase-like.qfx: the file says it is Windows-1252, but its letters are UTF-8; read as UTF-8",
+    )
+
+
+def test_a_declared_charset_is_kept_when_its_bytes_are_also_valid_utf8(tmp_path: Path) -> None:
+    path = tmp_path / "declared.ofx"
+    header = SGML_HEADER.replace("CHARSET:1252", "CHARSET:1250")
+    path.write_bytes((header + statement(txn("<NAME>NOWAK I SYNOWIE SPÓŁKA JAWNA\n"))).encode("cp1250"))
+    parsed = OfxReader().parse(path)
+    assert (only_line(parsed).counterparty_name, parsed.warnings) == ("NOWAK I SYNOWIE SPÓŁKA JAWNA", ())
+
+
+def test_cp1250_without_a_charset_that_is_valid_utf8_is_read_as_cp1250_and_said(tmp_path: Path) -> None:
+    path = tmp_path / "nocharset.ofx"
+    header = SGML_HEADER.replace("CHARSET:1252", "CHARSET:NONE")
+    path.write_bytes((header + statement(txn("<NAME>NOWAK I SYNOWIE SPÓŁKA JAWNA\n"))).encode("cp1250"))
+    parsed = OfxReader().parse(path)
+    assert only_line(parsed).counterparty_name == "NOWAK I SYNOWIE SPÓŁKA JAWNA"
+    assert parsed.warnings == (
+        "nocharset.ofx: no text encoding declared; read as Windows-1250, the one its letters fit (as UTF-8, "
+        "'SPÓŁKA' would read 'SPӣKA'); check accented letters in names",
+    )
+
+
 def test_single_byte_text_under_a_utf8_header_is_read_as_cp1252_with_a_warning(tmp_path: Path) -> None:
     path = tmp_path / "mislabelled.ofx"
     header = SGML_HEADER.replace("ENCODING:USASCII", "ENCODING:UTF-8")
@@ -137,6 +165,137 @@ def test_byte_undefined_in_cp1252_is_replaced_with_a_warning(tmp_path: Path) -> 
     assert parsed.warnings == (
         "odd-byte.ofx: 1 character is not valid in cp1252; shown as \ufffd in names and memos",
     )
+
+
+# --- the header: damaged bytes fail, oddities warn ---------------------------------------------------------
+
+OFX2_HEADER = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="no"?>\n'
+    '<?OFX OFXHEADER="200" VERSION="220" SECURITY="NONE" OLDFILEUID="NONE" NEWFILEUID="NONE"?>\n'
+)
+
+
+def read_with_header(tmp_path: Path, header: bytes, name: str = "statement.ofx") -> ParsedFile:
+    """A one-payment statement under `header`, written byte for byte (no encoding cleans it up)."""
+    path = tmp_path / name
+    path.write_bytes(header + statement(txn()).encode("ascii"))
+    return OfxReader().parse(path)
+
+
+def test_nul_and_ff_bytes_in_a_header_value_fail_naming_the_line(tmp_path: Path) -> None:
+    header = SGML_HEADER.replace("VERSION:102", "VERSION:1\x00\xff2").encode("latin-1")
+    with pytest.raises(MalformedStatement) as caught:
+        read_with_header(tmp_path, header)
+    assert str(caught.value) == (
+        "statement.ofx, header line 3: bytes 0x00 (NUL) and 0xFF in the header value of VERSION: an OFX "
+        "header is plain ASCII text, so the file is damaged; download it again from the bank"
+    )
+    assert caught.value.place == "header line 3"
+
+
+@pytest.mark.parametrize(
+    ("header", "place", "found"),
+    [
+        (SGML_HEADER.replace("VERSION:102", "VERSION:\x00\x00\x00"), "header line 3",
+         "a NUL byte (0x00) in the header value of VERSION"),
+        (SGML_HEADER.replace("CHARSET", "CHAR\xffSET"), "header line 6", "byte 0xFF in a header key"),
+        (SGML_HEADER.replace("SECURITY:NONE", "SECURITY:NONE\x1b[2J"), "header line 4",
+         "byte 0x1B in the header value of SECURITY"),
+        (SGML_HEADER.replace("NEWFILEUID:NONE", "NEWFILEUID:N\xe9NE"), "header line 9",
+         "byte 0xE9 in the header value of NEWFILEUID"),
+        ("\x00\n" + SGML_HEADER, "header line 1", "a NUL byte (0x00) in a header line"),
+        (OFX2_HEADER.replace('VERSION="220"', 'VERSION="2\x0020"'), "header line 2",
+         "a NUL byte (0x00) in the header value of VERSION"),
+        (OFX2_HEADER.replace("standalone", "stand\xffalone"), "header line 1",
+         "byte 0xFF in the XML declaration"),
+        (OFX2_HEADER + "<!-- \x7f -->\n", "header line 3", "byte 0x7F in the text before <OFX>"),
+    ],
+    ids=["nul-value", "ff-key", "escape-value", "non-ascii-value", "nul-line", "ofx2-nul-value",
+         "ofx2-ff-declaration", "ofx2-del-comment"],
+)  # fmt: skip
+def test_damaged_header_bytes_mean_no_money_is_read(
+    tmp_path: Path, header: str, place: str, found: str
+) -> None:
+    # The whole file fails: not one of its payments reaches matching, and the message shows no raw byte.
+    with pytest.raises(MalformedStatement) as caught:
+        read_with_header(tmp_path, header.encode("latin-1"))
+    assert (caught.value.place, caught.value.reason) == (
+        place, f"{found}: an OFX header is plain ASCII text, so the file is damaged; download it again from the bank"
+    )  # fmt: skip
+    assert str(caught.value).isprintable()
+
+
+def test_unknown_ofx1_version_is_read_with_a_warning_naming_it(tmp_path: Path) -> None:
+    parsed = read_with_header(tmp_path, SGML_HEADER.replace("VERSION:102", "VERSION:999").encode("ascii"))
+    assert only_line(parsed).amount == Decimal("100.00")
+    assert parsed.warnings == (
+        "statement.ofx, header line 3: VERSION 999 is not an OFX 1.x version (known: 102, 103, 151, 160); "
+        "read as OFX 1.x",
+    )
+
+
+def test_unknown_ofx2_version_is_read_with_a_warning_naming_it(tmp_path: Path) -> None:
+    parsed = read_with_header(tmp_path, OFX2_HEADER.replace('VERSION="220"', 'VERSION="999"').encode("ascii"))
+    assert only_line(parsed).amount == Decimal("100.00")
+    assert parsed.warnings == (
+        "statement.ofx, header line 2: VERSION 999 is not an OFX 2.x version "
+        "(known: 200, 201, 202, 203, 210, 211, 220); read as OFX 2.x",
+    )
+
+
+@pytest.mark.parametrize(
+    ("header", "warning"),
+    [
+        (SGML_HEADER.replace("DATA:OFXSGML\n", "DATA:OFXSGML\nBANK:ACME\n"),
+         "header line 3: BANK is not an OFX 1.x header key; ignored"),
+        (SGML_HEADER.replace("SECURITY:NONE\n", ""),
+         "header lines 1-8: the header has no SECURITY; read as OFX 1.x without it"),
+        (SGML_HEADER.replace("DATA:OFXSGML\n", "DATA:OFXSGML\nexported by ACME online\n"),
+         "header line 3: 'exported by ACME online' is not a KEY:VALUE header line; ignored"),
+        (SGML_HEADER.replace("OFXHEADER:100", "OFXHEADER:1O0"),
+         "header line 1: OFXHEADER 1O0 is not an OFX 1.x header version (known: 100); read as OFX 1.x"),
+        (OFX2_HEADER.replace(' SECURITY="NONE" OLDFILEUID="NONE"', ""),
+         "header line 2: the header has no SECURITY and OLDFILEUID; read as OFX 2.x without them"),
+        (OFX2_HEADER.replace('NEWFILEUID="NONE"', 'NEWFILEUID="NONE" BANK="ACME"'),
+         "header line 2: BANK is not an OFX 2.x header attribute; ignored"),
+        (OFX2_HEADER.replace('VERSION="220"', "VERSION=220"),
+         "header line 2: 'VERSION=220' in the <?OFX ...?> header is not NAME=\"VALUE\"; ignored"),
+    ],
+    ids=["unknown-key", "missing-key", "not-key-value", "ofxheader-typo", "ofx2-missing", "ofx2-unknown",
+         "ofx2-unquoted"],
+)  # fmt: skip
+def test_odd_header_is_read_with_a_warning_naming_the_line(tmp_path: Path, header: str, warning: str) -> None:
+    parsed = read_with_header(tmp_path, header.encode("ascii"))
+    assert only_line(parsed).amount == Decimal("100.00")
+    assert parsed.warnings[0] == f"statement.ofx, {warning}"
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        SGML_HEADER,
+        "\r\n\r\n" + SGML_HEADER.lower().replace("\n", "\r\n"),  # blank lines first, lower-case keys
+        SGML_HEADER.replace("ENCODING:USASCII", "ENCODING:UTF8").replace("CHARSET:1252", "CHARSET:NONE"),
+        SGML_HEADER.replace(":", ": "),  # a space after the colon (ofxtools allows it)
+        SGML_HEADER.replace("\n", "\r\r\n"),  # Vanguard's line ends
+        SGML_HEADER.replace("\n", "\r"),  # old Mac line ends
+        OFX2_HEADER,
+        OFX2_HEADER.replace('VERSION="220"', "VERSION='211'").replace("\n", "\r\n") + "<!-- Gruß -->\n",
+        "",  # no header at all, as in ofxparse's empty_balance.ofx
+    ],
+    ids=["plain", "blank-lines-lower-case", "charset-none-utf8", "padded", "cr-cr-lf", "cr-only", "ofx2",
+         "ofx2-single-quotes-comment", "none"],
+)  # fmt: skip
+def test_well_formed_header_gives_no_header_warning(tmp_path: Path, header: str) -> None:
+    parsed = read_with_header(tmp_path, header.encode("utf-8"))
+    assert (only_line(parsed).amount, parsed.warnings) == (Decimal("100.00"), ())
+
+
+@pytest.mark.parametrize(
+    "fixture", sorted(p.name for p in FIXTURES.glob("*.ofx") if p.name != "truncated.ofx")
+)
+def test_header_fixtures_give_no_header_warning(fixture: str) -> None:
+    assert not [w for w in OfxReader().parse(FIXTURES / fixture).warnings if "header" in w]
 
 
 # --- dates ------------------------------------------------------------------------------------------------

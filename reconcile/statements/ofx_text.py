@@ -3,7 +3,8 @@
 ofxparse 0.21 trips on real headers (CHARSET:NONE, ENCODING:UTF8, a blank line first, non-ASCII in OFX 2.x),
 is quadratic on SGML leaf tags left open, and drops what a reconciliation needs (dates as the bank wrote
 them, counterparty accounts, transaction currencies). This module fixes the text and records those values
-with their line numbers; it never interprets amounts or dates.
+with their line numbers; it never interprets amounts or dates. It checks the header first: a header holding
+bytes no header can hold means a damaged file, and a damaged file is never read for its money.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from reconcile.errors import MalformedStatement
+from reconcile.statements.text import DEFAULT_CANDIDATES, decode, label
 
 # ---------------------------------------------------------------------------------------------------------
 # Detection and decoding
@@ -82,10 +84,11 @@ def decode_ofx(data: bytes, path: Path | str) -> DecodedOfx:
             place="start of file",
         )
     prolog = data[: root.start()].decode("latin-1")
+    header_notes = check_header(prolog, path)
     first_line = prolog.count("\n") + 1
     declared = forced or _declared_encoding(prolog)
     body, encoding, warnings = _decode_body(memoryview(data)[root.start() :], declared, path)
-    return DecodedOfx(body, first_line, encoding, warnings)
+    return DecodedOfx(body, first_line, encoding, (*header_notes, *warnings))
 
 
 def _declared_encoding(prolog: str) -> str | None:
@@ -116,18 +119,35 @@ def _codec(name: str) -> str | None:
 
 
 def _decode_body(raw: memoryview, declared: str | None, path: Path | str) -> tuple[str, str, tuple[str, ...]]:
-    try:
-        # Valid multi-byte UTF-8 practically never happens by accident in single-byte text, while banks
-        # do declare CHARSET:1252 and send UTF-8 (Chase's QFX in ofxparse PR #160): UTF-8 wins.
-        text = str(raw, "utf-8")
-        return text, (declared or "ascii") if text.isascii() else "utf-8", ()
-    except UnicodeDecodeError:
-        pass
-    fallback = declared if declared not in (None, "utf-8", "ascii") else "cp1252"
-    # Amounts, dates and tags are ASCII: a byte the charset does not define can only spoil a letter in a
-    # name or memo, which is worth a warning, not the refusal of the whole statement.
-    text = str(raw, fallback, errors="replace")
+    """The body's text. Its letters decide between the declared charset and UTF-8 (banks do declare
+    CHARSET:1252 and send UTF-8: Chase's QFX in ofxparse PR #160), or among the usual encodings when none is
+    declared; either way a person is told when the file was not read as it says."""
+    data = bytes(raw)
     name = Path(path).name
+    if data.isascii():
+        return data.decode("ascii"), declared or "ascii", ()
+    candidates = ("utf-8", declared) if declared else DEFAULT_CANDIDATES
+    try:
+        decoded = decode(data, candidates=candidates)
+    except UnicodeDecodeError:
+        return _decode_damaged(data, declared, name)
+    if declared is None:
+        note = decoded.warning(name, fix="check accented letters in names")
+        return decoded.text, decoded.encoding, (note,) if note else ()
+    if decoded.encoding == declared:
+        return decoded.text, decoded.encoding, ()
+    return decoded.text, decoded.encoding, (
+        f"{name}: the file says it is {label(declared)}, but its letters are {label(decoded.encoding)}; "
+        f"read as {label(decoded.encoding)}",
+    )
+
+
+def _decode_damaged(data: bytes, declared: str | None, name: str) -> tuple[str, str, tuple[str, ...]]:
+    """Bytes that fit neither the declared charset nor UTF-8. Amounts, dates and tags are ASCII: a byte the
+    charset does not define can only spoil a letter in a name or memo, which is worth a warning, not the
+    refusal of the whole statement."""
+    fallback = declared if declared not in (None, "utf-8", "ascii") else "cp1252"
+    text = data.decode(fallback, errors="replace")
     notes = []
     if declared in ("utf-8", "ascii"):
         notes.append(
@@ -139,6 +159,197 @@ def _decode_body(raw: memoryview, declared: str | None, path: Path | str) -> tup
         which = "1 character is" if unreadable == 1 else f"{unreadable} characters are"
         notes.append(f"{name}: {which} not valid in {fallback}; shown as \ufffd in names and memos")
     return text, fallback, tuple(notes)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The header: checked before anything is read
+# ---------------------------------------------------------------------------------------------------------
+
+# OFX 1.0.2 section 2.2: nine KEY:VALUE lines, all required (ofxtools' OFXHeaderV1 requires all nine too).
+_V1_KEYS = ("OFXHEADER", "DATA", "VERSION", "SECURITY", "ENCODING", "CHARSET", "COMPRESSION", "OLDFILEUID",
+            "NEWFILEUID")  # fmt: skip
+# OFX 2.1.1 section 2.2: the attributes of the <?OFX ...?> processing instruction, all required.
+_V2_KEYS = ("OFXHEADER", "VERSION", "SECURITY", "OLDFILEUID", "NEWFILEUID")
+# The published values (OFX 1.6 and 2.2 specs; ofxtools' OneOf lists agree). Other values are checked
+# loosely on purpose: banks write ENCODING:UTF8, CHARSET:8859-1, OLDFILEUID:NONE, and those files are fine.
+_KNOWN_VALUES = {
+    1: {"OFXHEADER": ("100",), "DATA": ("OFXSGML",), "VERSION": ("102", "103", "151", "160")},
+    2: {"OFXHEADER": ("200",), "VERSION": ("200", "201", "202", "203", "210", "211", "220")},
+}
+_VALUE_MEANING = {"OFXHEADER": "header version", "DATA": "data format", "VERSION": "version"}
+# An OFX header is plain ASCII written by a machine: it declares the encoding of what follows, so it cannot
+# be in one itself. NUL, 0xFF or a control character there means a damaged file, not a bank's quirk.
+_NOT_HEADER_TEXT = re.compile(r"[^\t\r\n\x20-\x7e]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_OFX_PI_TEXT = re.compile(r"<\?OFX(?=[\s?])(?P<inner>.*?)(?P<end>\?>|\Z)", re.IGNORECASE | re.DOTALL)
+_XML_DECLARATION = re.compile(r"<\?xml.*?(?:\?>|\Z)", re.IGNORECASE | re.DOTALL)
+_ATTRIBUTE = re.compile(r"""(?P<name>[A-Za-z_][A-Za-z0-9_.-]*)\s*=\s*(?:"(?P<dq>[^"]*)"|'(?P<sq>[^']*)')""")
+_TOKEN_VALUE = re.compile(r"[A-Za-z0-9_.-]+")
+
+
+@dataclass(frozen=True, slots=True)
+class _Text:
+    """A piece of the header that must hold no damaged bytes, and how a person would call it."""
+
+    line: int
+    where: str  # "the header value of VERSION"
+    text: str
+    ascii_only: bool = True
+
+
+@dataclass(slots=True)
+class _Header:
+    """The header as written: (line, KEY, value) entries; KEY is None for text that is no entry."""
+
+    kind: int  # 1: OFX 1.x KEY:VALUE lines; 2: OFX 2.x <?OFX ...?>; 0: no header at all
+    entries: list[tuple[int, str | None, str]] = field(default_factory=list)
+    texts: list[_Text] = field(default_factory=list)  # most specific first
+    first_line: int = 0
+    last_line: int = 0
+    unclosed: bool = False
+
+
+def check_header(prolog: str, path: Path | str) -> tuple[str, ...]:
+    """Refuse a header with bytes no OFX header holds; warn about one that is unusual but readable.
+
+    `prolog` is everything before `<OFX>`, decoded as Latin-1 (one character per byte). Line numbers count
+    line feeds, as the rest of the module does. A file without any header is left alone: banks send those
+    (ofxparse's empty_balance.ofx) and there is nothing in it to be damaged.
+    """
+    lines = [
+        (number, piece)
+        for number, line in enumerate(prolog.split("\n"), start=1)
+        for piece in line.split("\r")  # CR alone ends a line in old Mac files; CR CR LF in Vanguard's
+    ]
+    pi = _OFX_PI_TEXT.search(prolog)
+    if pi is not None:
+        header = _v2_header(prolog, pi)
+    elif prolog.strip() and not prolog.lstrip().startswith("<"):
+        header = _v1_header(lines)
+    else:
+        header = _Header(0)
+    # Every line last, for control bytes in comments and blank lines around the header.
+    texts = [*header.texts, *(_Text(n, "the text before <OFX>", piece, False) for n, piece in lines)]
+    _refuse_damaged(texts, path)
+    return tuple(_header_notes(header, Path(path).name)) if header.kind else ()
+
+
+def _v1_header(lines: list[tuple[int, str]]) -> _Header:
+    """OFX 1.x: KEY:VALUE lines. Keys are read in any case and values trimmed (ofxtools allows a space
+    after the colon), so that lower-case keys and padded values, both seen from banks, pass unremarked."""
+    header = _Header(1)
+    for number, piece in lines:
+        if not piece.strip():
+            continue
+        header.first_line = header.first_line or number
+        header.last_line = number
+        key, colon, value = piece.partition(":")
+        if not colon or not key.strip():
+            header.texts.append(_Text(number, "a header line", piece))
+            header.entries.append((number, None, piece.strip()))
+            continue
+        name = key.strip().upper()
+        header.texts.append(_Text(number, "a header key", key))
+        header.texts.append(_Text(number, f"the header value of {name}", value))
+        header.entries.append((number, name, value.strip()))
+    return header
+
+
+def _v2_header(prolog: str, pi: re.Match[str]) -> _Header:
+    """OFX 2.x: NAME="VALUE" attributes of <?OFX ...?> (OFX 2.1.1 section 2.2), after the XML declaration."""
+    inner, offset = pi.group("inner"), pi.start("inner")
+
+    def line_of(index: int) -> int:
+        return prolog.count("\n", 0, index) + 1
+
+    header = _Header(2, first_line=line_of(pi.start()), last_line=line_of(pi.end()), unclosed=not pi["end"])
+    for attribute in _ATTRIBUTE.finditer(inner):
+        number = line_of(offset + attribute.start())
+        name = attribute["name"].upper()
+        value = attribute["dq"] if attribute["dq"] is not None else attribute["sq"]
+        header.texts.append(_Text(number, f"the header value of {name}", value))
+        header.entries.append((number, name, value.strip()))
+    leftover = " ".join(_ATTRIBUTE.sub(" ", inner).split())
+    if leftover:
+        header.entries.append((header.first_line, None, leftover))
+    header.texts.append(_Text(header.first_line, "the <?OFX ...?> header", pi.group(0)))
+    declaration = _XML_DECLARATION.search(prolog, 0, pi.start())
+    if declaration:
+        header.texts.append(_Text(line_of(declaration.start()), "the XML declaration", declaration.group(0)))
+    return header
+
+
+def _refuse_damaged(texts: list[_Text], path: Path | str) -> None:
+    for text in texts:
+        damaged = (_NOT_HEADER_TEXT if text.ascii_only else _CONTROL).findall(text.text)
+        if damaged:
+            raise MalformedStatement(
+                path,
+                f"{_bytes_named(damaged)} in {text.where}: an OFX header is plain ASCII text, so the file "
+                "is damaged; download it again from the bank",
+                place=f"header line {text.line}",
+            )
+
+
+def _bytes_named(found: list[str]) -> str:
+    """The bytes as a person can read them ("bytes 0x00 (NUL) and 0xFF"), never as raw bytes that
+    would garble a terminal or a report."""
+    distinct = list(dict.fromkeys(found))
+    if distinct == ["\x00"]:
+        return "a NUL byte (0x00)"
+    names = [f"0x{ord(c):02X}" + (" (NUL)" if c == "\x00" else "") for c in distinct[:4]]
+    if len(distinct) > 4:
+        names.append(f"{len(distinct) - 4} other kinds")
+    if len(names) == 1:
+        return f"byte {names[0]}"
+    return "bytes " + ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def _header_notes(header: _Header, name: str) -> list[str]:
+    """One warning per oddity, each naming the header line, in file order; the file is still read."""
+    notes = [note for entry in header.entries if (note := _entry_note(header, *entry))]
+    if header.unclosed:
+        notes.append(f"header line {header.first_line}: the <?OFX ...?> header is not closed by ?>")
+    present = {key for _, key, _ in header.entries}
+    missing = [key for key in (_V1_KEYS if header.kind == 1 else _V2_KEYS) if key not in present]
+    if missing:
+        first, last = header.first_line, header.last_line
+        lines = f"header line {first}" if first == last else f"header lines {first}-{last}"
+        them = "it" if len(missing) == 1 else "them"
+        notes.append(
+            f"{lines}: the header has no {_listed(missing)}; read as OFX {header.kind}.x without {them}"
+        )
+    return [f"{name}, {note}" for note in notes]
+
+
+def _entry_note(header: _Header, number: int, key: str | None, value: str) -> str | None:
+    kind = f"OFX {header.kind}.x"
+    known = _KNOWN_VALUES[header.kind].get(key or "")
+    if key is None and header.kind == 1:
+        return f"header line {number}: {_shown(value)} is not a KEY:VALUE header line; ignored"
+    if key is None:
+        return f'header line {number}: {_shown(value)} in the <?OFX ...?> header is not NAME="VALUE"; ignored'
+    if key not in (_V1_KEYS if header.kind == 1 else _V2_KEYS):
+        what = "key" if header.kind == 1 else "attribute"
+        return f"header line {number}: {_value_shown(key)} is not an {kind} header {what}; ignored"
+    if known and value.upper() not in known:
+        return (
+            f"header line {number}: {key} {_value_shown(value)} is not an {kind} {_VALUE_MEANING[key]} "
+            f"(known: {', '.join(known)}); read as {kind}"
+        )
+    return None
+
+
+def _shown(text: str) -> str:
+    return repr(text if len(text) <= 40 else text[:37] + "...")
+
+
+def _value_shown(value: str) -> str:
+    return value if _TOKEN_VALUE.fullmatch(value) else repr(value)
+
+
+def _listed(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
 # ---------------------------------------------------------------------------------------------------------
