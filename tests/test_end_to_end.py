@@ -201,3 +201,20 @@ def test_the_token_never_reaches_logs_or_reports_even_with_debug(cli, sandbox):
     report_dir = Path(json.loads(done.stdout)["report_dir"])
     for path in report_dir.iterdir():
         assert cli.token not in path.read_text(encoding="utf-8")
+
+
+def test_a_malformed_token_is_a_configuration_error_that_never_shows_it_even_with_debug(cli, sandbox):
+    """A non-ASCII character (httpx cannot send it) or a line break inside (it would split the header)."""
+    for canary, pieces, says in [
+        ("canary-7f3a-żółć-token", ("canary", "7f3a", "żółć", "\\u017c", "\\xf3"), "contains a character"),
+        ("canary-7f3a\ninjected-line", ("canary", "7f3a", "injected"), "has a space or line break inside"),
+    ]:
+        done = cli("--debug", "run", "--json", "--statement", str(CAMT_SAMPLE), FLOWTLY_API_TOKEN=canary)
+        assert done.returncode == 2, done.stderr
+        assert "Traceback" not in done.stderr
+        [line] = done.stderr.splitlines()
+        assert line.startswith(f"Error: FLOWTLY_API_TOKEN: {says}")
+        files = [f for f in cli.workdir.rglob("*") if f.is_file()]  # state, reports, logs: none expected
+        for text in [done.stdout, done.stderr, *(f.read_text(errors="replace") for f in files)]:
+            for piece in (canary, repr(canary)[1:-1], *pieces):
+                assert piece not in text

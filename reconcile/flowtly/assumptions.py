@@ -28,6 +28,10 @@ INVOICE_FILTER = "invoice"  # on /invoice-transactions
 # Doctrine pages with LIMIT/OFFSET and no ORDER BY unless asked: without a stable order an invoice may
 # appear on two pages or on none. Asking costs nothing where the order filter is missing (it is ignored).
 STABLE_ORDER = ("order[id]", "asc")
+# Flowtly publishes no largest page; API Platform honours `itemsPerPage` only up to the server's maximum
+# ("may be capped, so read what came back"). 100 is API Platform's usual cap and the sandbox's: asking for
+# more buys nothing, and a configuration that asks for more is refused so that a typo does not go unseen.
+MAX_ITEMS_PER_PAGE = 100
 
 DEFAULT_CURRENCY = "PLN"  # `currency` is nullable; Flowtly's home market is Poland.
 

@@ -6,7 +6,7 @@ Two readers claiming one file is an error rather than a guess.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from reconcile.errors import AmbiguousStatement, MalformedStatement, StatementError, UnrecognisedStatement
@@ -19,13 +19,18 @@ from reconcile.statements.mt940 import Mt940Reader
 from reconcile.statements.ofx import OfxReader
 
 
-def default_readers(csv_profile_dirs: Sequence[Path] = ()) -> list[StatementReader]:
+def default_readers(
+    csv_profile_dirs: Sequence[Path] = (), encodings: Mapping[str, str] | None = None
+) -> list[StatementReader]:
     """Every format reconcile reads, in no particular order (detection must not depend on it).
 
-    `csv_profile_dirs` adds a user's own CSV layouts to the shipped ones ([matching] csv_profiles).
+    `csv_profile_dirs` adds a user's own CSV layouts to the shipped ones ([matching] csv_profiles);
+    `encodings` pins the text encoding of an account's files ([statements.encodings]) for the formats that
+    do not declare one (a CSV profile names its own).
     """
     csv = CsvReader.from_dirs(list(csv_profile_dirs)) if csv_profile_dirs else CsvReader()
-    return [CamtReader(), Mt940Reader(), OfxReader(), csv, Bai2Reader()]
+    pins = dict(encodings or {})
+    return [CamtReader(encodings=pins), Mt940Reader(encodings=pins), OfxReader(), csv, Bai2Reader(encodings=pins)]
 
 
 def identify(path: Path, readers: Sequence[StatementReader] | None = None) -> StatementReader:
