@@ -22,7 +22,14 @@ from reconcile.config import Settings, load_settings
 from reconcile.errors import ConfigError, ReconcileError, RulesError
 from reconcile.model import Decision, RunSummary
 from reconcile.progress import TerminalProgress, wants_progress_bar
-from reconcile.reporting.report import summary_dict
+from reconcile.reporting.report import (
+    IGNORED_KINDS,
+    UNDECIDED,
+    describe_earlier,
+    describe_file,
+    describe_stop,
+    summary_dict,
+)
 
 EXIT_ATTENTION = 1
 EXIT_USAGE = 2
@@ -99,53 +106,91 @@ def main(ctx: click.Context, config: Path | None, debug: bool, verbose: bool) ->
     ctx.obj = Context(config, debug)
 
 
+def _row(label: str, count: int, amounts: dict[str, str], indent: int = 2) -> str:
+    text = ", ".join(f"{a} {c}" for c, a in amounts.items())
+    return f"{' ' * indent}{label:<{24 - indent}} {count:>5}" + (f"   {text}" if text else "")
+
+
+def _headline(summary: RunSummary) -> str:
+    title = "Dry run" if summary.dry_run else "Run"
+    parts = [f"{len(summary.files_read)} file(s) read"]
+    earlier = sum(e.lines for e in summary.earlier_lines)
+    if earlier:
+        parts.append(f"{earlier} line(s) from earlier runs")
+    if summary.open_invoices is not None:
+        parts.append(f"{summary.open_invoices} open invoice(s) considered")
+    elif summary.stopped:
+        parts.append("no open invoices fetched")
+    return f"{title} {summary.run_id}: " + ", ".join(parts)
+
+
 def print_summary(summary: RunSummary, as_json: bool) -> None:
+    """The summary on standard output; errors on standard error, the reason of a stop last of all."""
     data = summary_dict(summary)
     if as_json:
         click.echo(json.dumps(data, indent=2, ensure_ascii=False))
-        return
-    title = "Dry run" if summary.dry_run else "Run"
-    click.echo(
-        f"{title} {summary.run_id}: {len(summary.files_read)} file(s) read, "
-        f"{summary.open_invoices} open invoice(s) considered"
-    )
-    for d in Decision:
-        amounts = ", ".join(f"{a} {c}" for c, a in summary.amounts.get(d.value, {}).items())
-        click.echo(
-            f"  {d.value:<10} {summary.counts.get(d.value, 0):>5}" + (f"   {amounts}" if amounts else "")
-        )
-    for name in summary.files_skipped:
-        click.echo(f"  skipped {name}: already imported")
-    for warning in summary.warnings:
-        click.echo(f"  warning: {warning}")
-    for err in summary.errors:
-        click.echo(f"  error: {err['error']}", err=True)
-    click.echo(f"Report: {Path(summary.report_dir) / 'report.html'}")
+    else:
+        click.echo(_headline(summary))
+        for f in summary.files:
+            click.echo(f"  {describe_file(f)}")
+        for e in summary.earlier_lines:
+            click.echo(f"  {describe_earlier(e)}")
+        for d in Decision:
+            if d is Decision.IGNORED:
+                click.echo(_row(d.value, summary.counts.get(d.value, 0), {}))
+                for kind, total in summary.ignored.items():
+                    if total.count:
+                        click.echo(_row(IGNORED_KINDS.get(kind, kind), total.count, total.amounts, indent=4))
+            else:
+                click.echo(_row(d.value, summary.counts.get(d.value, 0), summary.amounts.get(d.value, {})))
+        if summary.undecided.count:
+            click.echo(_row(UNDECIDED, summary.undecided.count, summary.undecided.amounts))
+        for warning in summary.warnings:
+            click.echo(f"  warning: {warning}")
+        for err in summary.errors:
+            if err["error"] != summary.stopped:  # the reason of a stop is the last line, below
+                click.echo(f"  error: {err['error']}", err=True)
+        if summary.stopped:
+            click.echo(describe_stop(summary))
+        click.echo(f"Report: {Path(summary.report_dir) / 'report.html'}")
+    if summary.stopped:
+        click.echo(f"Error: {summary.stopped}", err=True)
 
 
 @main.command("run")
+@click.argument("files", nargs=-1, type=click.Path(path_type=Path))
 @click.option(
     "--statement",
     "statements",
     multiple=True,
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="A statement file to process (repeatable); default: the new files in the inbox.",
+    type=click.Path(path_type=Path),
+    help="A statement file to process (repeatable; the same as giving it as an argument).",
 )
 @click.option("--dry-run", is_flag=True, help="Match and report, but post nothing and remember nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on standard output.")
 @click.pass_obj
 @guarded
-def run_command(obj: Context, statements: Sequence[Path], dry_run: bool, as_json: bool) -> None:
-    """Reconcile statements against Flowtly's open invoices."""
+def run_command(
+    obj: Context, files: Sequence[Path], statements: Sequence[Path], dry_run: bool, as_json: bool
+) -> None:
+    """Reconcile statement files against Flowtly's open invoices: `reconcile run a.xml b.sta`.
+
+    With no files, the files in the inbox. A file imported before is read again: its lines already posted
+    are listed as such and the others decided again. Lines an earlier run left undecided are decided too
+    (not in a dry run).
+    """
     from reconcile.pipeline import RunRequest, run
 
-    for path in statements:
+    given = (*files, *statements)
+    for path in given:
+        if path.is_dir():
+            fail(f"{path}: is a folder; give the statement files in it", EXIT_USAGE)
         if not path.is_file():
             fail(f"{path}: no such statement file", EXIT_USAGE)
     settings = obj.settings()
     settings.require_token()
     with _progress() as progress:
-        summary = run(settings, RunRequest(statements=tuple(statements), dry_run=dry_run), progress=progress)
+        summary = run(settings, RunRequest(statements=given, dry_run=dry_run), progress=progress)
     print_summary(summary, as_json)
     if summary.needs_attention:
         sys.exit(EXIT_ATTENTION)
@@ -164,7 +209,7 @@ def parse_command(obj: Context, files: Sequence[Path], fmt: str) -> None:
     from reconcile.statements.show import lines_as_csv, lines_as_json, print_tables
 
     settings = obj.settings()
-    readers = default_readers(settings.csv_profiles)
+    readers = default_readers(settings.csv_profiles, settings.encodings)
     parsed, failed = [], 0
     for path in files:
         try:

@@ -213,22 +213,90 @@ class Posting:
     run_id: str | None = None
 
 
+# -- the summary of a run: what it was given, what it decided, what it left, and why -----------------------
+
+
+@dataclass(frozen=True, slots=True)
+class FileRead:
+    """One statement file a run was given, and what the state already knew of its lines."""
+
+    name: str
+    source_format: str = ""
+    lines: int = 0
+    new_lines: int = 0  # lines no earlier file or run had stored
+    already_posted: int = 0  # posted by an earlier run: listed, never posted again
+    posting_in_progress: int = 0  # in the outbox of an earlier run, finished before anything else
+    imported_before: str | None = None  # the run that first imported this same content
+    imported_at: str | None = None
+    imported_as: str | None = None  # the file's name then
+    same_as: str | None = None  # not read: the same content as this file, read earlier in this run
+
+    @property
+    def decided(self) -> int:
+        """Lines this run decides (again, for a file imported before): all but those posted or posting."""
+        return self.lines - self.already_posted - self.posting_in_progress
+
+
+@dataclass(frozen=True, slots=True)
+class EarlierLines:
+    """Lines an earlier run stored and left undecided (it was stopped or cut off), decided by this run."""
+
+    run_id: str | None  # None: the run is no longer known
+    started_at: str | None
+    lines: int
+
+
+@dataclass(frozen=True, slots=True)
+class Undecided:
+    """A stored bank line this run did not decide, and why; it stays `new` and the next run decides it."""
+
+    line: BankLine
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Total:
+    """How many lines, and their sum in each currency (amount as text, exact). Lines of one kind only, so
+    money in and money out are never netted into one figure."""
+
+    count: int = 0
+    amounts: dict[str, str] = field(default_factory=dict)
+
+
 @dataclass(slots=True)
 class RunSummary:
-    """Counts and amounts of one run, per decision, in each currency; written to summary.json."""
+    """What one run did, counted and summed per decision in each currency; written to summary.json.
+
+    A run that stops working with Flowtly (`stopped`) still reports what it read and decided, and which
+    lines it left undecided (`undecided`) for the next run.
+    """
 
     run_id: str
     dry_run: bool
     report_dir: str = ""
     files_read: list[str] = field(default_factory=list)
-    files_skipped: list[str] = field(default_factory=list)
+    files_skipped: list[str] = field(default_factory=list)  # the same content given twice: read once
+    files: list[FileRead] = field(default_factory=list)  # every file given, read or skipped
+    earlier_lines: list[EarlierLines] = field(default_factory=list)
     errors: list[dict[str, str]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
-    amounts: dict[str, dict[str, str]] = field(default_factory=dict)  # decision -> currency -> amount
-    open_invoices: int = 0
+    # decision -> currency -> amount, for the decisions on money in (posted, review, unmatched); ignored
+    # lines are summed per kind in `ignored`, since they mix money in and money out
+    amounts: dict[str, dict[str, str]] = field(default_factory=dict)
+    ignored: dict[str, Total] = field(default_factory=dict)  # kind (money_out, already_posted...) -> total
+    undecided: Total = field(default_factory=Total)
+    open_invoices: int | None = None  # None: not fetched (nothing to match, or Flowtly stopped answering)
     postings_failed: int = 0
+    stopped: str | None = None  # why the run stopped working with Flowtly before its end
 
     @property
     def needs_attention(self) -> bool:
-        return bool(self.errors) or self.postings_failed > 0
+        return bool(self.errors) or self.postings_failed > 0 or self.stopped is not None
+
+    @property
+    def status(self) -> str:
+        """stopped (Flowtly stopped answering), attention (something to look at) or done."""
+        if self.stopped is not None:
+            return "stopped"
+        return "attention" if self.needs_attention else "done"

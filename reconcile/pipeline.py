@@ -2,7 +2,9 @@
 
 The order is what makes a run safe to kill at any point: lines are stored before anything is posted, a
 posting is recorded before its request leaves, and a posting whose answer was lost is looked up on the
-next run before it is sent again. Nothing here prints; progress goes through the `Progress` callback.
+next run before it is sent again. A run that Flowtly stops (no answer, a refused token, an outage) still
+decides what needs no invoice, leaves the rest `new` for the next run, and writes its report. Nothing here
+prints; progress goes through the `Progress` callback.
 """
 
 from __future__ import annotations
@@ -32,12 +34,22 @@ from reconcile.flowtly.client import ClientSettings, FlowtlyClient
 from reconcile.flowtly.invoices import ResourceCache, fetch_open_invoices
 from reconcile.flowtly.postings import create_once, find_existing
 from reconcile.matching.engine import match_lines
-from reconcile.model import BankLine, Decision, Match, Posting, RunSummary
-from reconcile.reporting.report import summary_dict, write_report
+from reconcile.model import (
+    BankLine,
+    Decision,
+    EarlierLines,
+    FileRead,
+    Match,
+    Posting,
+    RunSummary,
+    Total,
+    Undecided,
+)
+from reconcile.reporting.report import IGNORED_KINDS, summary_dict, write_report
 from reconcile.rules import load_rules
 from reconcile.statements.base import StatementReader
 from reconcile.statements.registry import default_readers, read_statement
-from reconcile.store.db import open_database
+from reconcile.store.db import Row, open_database
 from reconcile.store.state import State
 
 log = logging.getLogger(__name__)
@@ -115,13 +127,14 @@ class Run:
         self.settings = settings
         self.request = request
         self.progress = progress or NoProgress()
-        self.readers = readers if readers is not None else default_readers(settings.csv_profiles)
+        self.readers = readers if readers is not None else default_readers(settings.csv_profiles, settings.encodings)
         self.rules = load_rules(settings.rules)
         self.run_id = new_run_id()
         self.summary = RunSummary(run_id=self.run_id, dry_run=request.dry_run)
         self._client = client
-        self._api_down: str | None = None  # set when Flowtly stops answering mid-run
-        self._retry_later: set[str] = set()  # lines left `new`, to be matched again next run
+        self._undecided: list[Undecided] = []  # lines left `new`, decided by the next run
+        self._ignored_kind: dict[str, str] = {}  # line id -> kind, for lines ignored by the pipeline
+        self._contents_read: dict[str, str] = {}  # content hash -> the name it was read under in this run
 
     # -- the run -------------------------------------------------------------------------------------
 
@@ -134,7 +147,7 @@ class Run:
                 status = "failed"
                 try:
                     self._execute(state)
-                    status = "attention" if self.summary.needs_attention else "done"
+                    status = self.summary.status
                 finally:
                     state.finish_run(
                         self.run_id,
@@ -155,14 +168,22 @@ class Run:
             matches = self._match(state, client, lines)
             if not self.request.dry_run:
                 matches = self._post(state, client, matches)
-                state.record_decisions(self.run_id, matches, keep_new=self._retry_later)
+                state.record_decisions(self.run_id, matches)  # the undecided lines stay `new`
         finally:
             if self._client is None:
                 client.close()
+        if self.summary.stopped and not any(e["error"] == self.summary.stopped for e in self.summary.errors):
+            self.summary.errors.append({"error": self.summary.stopped})
         self._tally(matches)
         report_dir = self.settings.reports / self.run_id
         self.summary.report_dir = str(report_dir)
-        write_report(report_dir, self.summary, matches)
+        write_report(report_dir, self.summary, matches, self._undecided)
+
+    def _stop(self, exc: FlowtlyError) -> None:
+        """Flowtly cannot take more work now: nothing more is sent or fetched in this run."""
+        if self.summary.stopped is None:
+            log.info("stopping work with Flowtly: %s", exc)
+            self.summary.stopped = str(exc)
 
     def _client_settings(self) -> ClientSettings:
         self.settings.require_token()
@@ -188,20 +209,35 @@ class Run:
             for line in self._import_file(state, path, explicit=explicit):
                 lines.setdefault(line.line_id, line)
         if not self.request.dry_run:
-            # Lines stored by an earlier run that stopped before deciding them.
-            for line in state.lines_with_status("new"):
-                lines.setdefault(line.line_id, line)
+            self._take_up_earlier_lines(state, lines)
         return list(lines.values())
 
+    def _take_up_earlier_lines(self, state: State, lines: dict[str, BankLine]) -> None:
+        """Lines an earlier run stored and left undecided (it stopped or was cut off): decided now."""
+        by_run: dict[str | None, EarlierLines] = {}
+        for line, run_id, started_at in state.undecided_lines():
+            if line.line_id in lines:
+                continue  # also in a file of this run: that file is where it comes from
+            lines[line.line_id] = line
+            seen = by_run.get(run_id)
+            by_run[run_id] = EarlierLines(run_id, started_at, (seen.lines if seen else 0) + 1)
+        self.summary.earlier_lines = sorted(
+            by_run.values(), key=lambda e: (e.started_at or "", e.run_id or "")
+        )
+
     def _import_file(self, state: State, path: Path, *, explicit: bool) -> list[BankLine]:
+        """Read one file and store its lines; a file imported before is read again and its lines not yet
+        posted are decided again, whether it was given or found in the inbox (its lines are stored once)."""
         name = path.name
         try:
             digest = file_hash(path)
-            if not explicit and state.file_imported(digest):
+            if digest in self._contents_read:  # given twice, or twice in the inbox under two names
                 self.summary.files_skipped.append(name)
-                if not self.request.dry_run:
+                self.summary.files.append(FileRead(name, same_as=self._contents_read[digest]))
+                if not explicit and not self.request.dry_run:
                     _move_aside(path, self.settings.inbox / "processed")
                 return []
+            earlier = state.file_imported(digest)
             parsed = read_statement(path, self.readers)
         except StatementError as exc:
             self.summary.errors.append({"file": name, "error": str(exc)})
@@ -213,9 +249,11 @@ class Run:
                 {"file": name, "error": f"{name}: cannot be read ({exc.strerror or exc})"}
             )
             return []
-        self.summary.files_read.append(name)
-        self.summary.warnings.extend(parsed.warnings)
+        self._contents_read[digest] = name
         lines = parsed.lines
+        self.summary.files_read.append(name)
+        self.summary.files.append(self._file_read(state, name, parsed.source_format, lines, earlier))
+        self.summary.warnings.extend(parsed.warnings)
         if not self.request.dry_run:
             state.import_file(
                 content_hash=digest,
@@ -227,6 +265,24 @@ class Run:
             if not explicit:
                 _move_aside(path, self.settings.inbox / "processed")
         return lines
+
+    @staticmethod
+    def _file_read(
+        state: State, name: str, source_format: str, lines: list[BankLine], earlier: Row | None
+    ) -> FileRead:
+        statuses = state.line_statuses(line.line_id for line in lines) if lines else {}
+        known = [statuses[line.line_id] for line in lines if line.line_id in statuses]
+        return FileRead(
+            name=name,
+            source_format=source_format,
+            lines=len(lines),
+            new_lines=len(lines) - len(known),
+            already_posted=known.count("posted"),
+            posting_in_progress=known.count("posting"),
+            imported_before=earlier["first_run_id"] if earlier else None,
+            imported_at=earlier["imported_at"] if earlier else None,
+            imported_as=earlier["file_name"] if earlier else None,
+        )
 
     # -- earlier postings ----------------------------------------------------------------------------
 
@@ -242,13 +298,23 @@ class Run:
             if line is None:  # cannot happen with foreign keys intact; never post blind
                 state.note_posting_error(posting, "bank line missing from the state")
                 continue
-            if self._api_down:
+            if self.summary.stopped:
                 break
-            existing = find_existing(client, posting)
+            try:
+                existing = find_existing(client, posting)
+            except OUTAGES as exc:
+                self._stop(exc)
+                break
+            except FlowtlyError as exc:  # never post without a look: it stays in the outbox
+                state.note_posting_error(posting, str(exc))
+                self.summary.errors.append({"line": line.bank_ref or line.line_id, "error": str(exc)})
+                continue
             if existing:
                 state.mark_posted(posting, existing, self.run_id)
                 continue
             still_open = self._open_amount_now(client, posting)
+            if self.summary.stopped:
+                break  # not sent blind: the next run looks it up again
             if still_open is not None and still_open < posting.amount:
                 self._refuse(
                     state,
@@ -265,7 +331,7 @@ class Run:
         try:
             doc = client.get(posting.invoice_iri)
         except OUTAGES as exc:
-            self._api_down = str(exc)
+            self._stop(exc)
             return None
         except FlowtlyError:
             return Decimal(0)  # deleted or refused: nothing open to post to
@@ -282,38 +348,65 @@ class Run:
             if status in ("posted", "posting"):
                 targets = ", ".join(p.invoice_iri for p in state.posted_to(line.line_id)) or "an invoice"
                 verb = "already posted to" if status == "posted" else "posting in progress to"
-                done.append(Match(line, Decision.IGNORED, note=f"{verb} {targets}"))
+                done.append(self._ignore(line, status, f"{verb} {targets}"))
             else:
                 todo.append(line)
         if not todo:
             return done
-        self.progress.stage("Fetching open invoices from Flowtly")
-        issued_after = date.today() - timedelta(days=self.settings.lookback_days)
-        invoices = fetch_open_invoices(client, issued_after=issued_after, on_progress=self.progress.advance)
+        if not self.summary.stopped:
+            self.progress.stage("Fetching open invoices from Flowtly")
+            issued_after = date.today() - timedelta(days=self.settings.lookback_days)
+            try:
+                invoices = fetch_open_invoices(
+                    client, issued_after=issued_after, on_progress=self.progress.advance
+                )
+            except FlowtlyError as exc:  # without the open invoices nothing can be matched
+                self._stop(exc)
+        if self.summary.stopped:
+            return done + self._decide_without_invoices(todo)
         self.summary.open_invoices = len(invoices)
         self.progress.stage("Matching", len(todo))
         return done + match_lines(todo, invoices, self.rules, on_progress=self.progress.advance)
+
+    def _ignore(self, line: BankLine, status: str, note: str) -> Match:
+        self._ignored_kind[line.line_id] = "already_posted" if status == "posted" else "posting_in_progress"
+        return Match(line, Decision.IGNORED, note=note)
+
+    @property
+    def _not_matched(self) -> str:
+        why = "not matched: the run could not get the open invoices from Flowtly (see the error)"
+        return why if self.request.dry_run else f"{why}; the line is kept and the next run matches it"
+
+    def _decide_without_invoices(self, lines: list[BankLine]) -> list[Match]:
+        """Flowtly stopped the run before matching: money out and zero lines are still decided (they need
+        no invoice); every payment stays undecided, stored, for the next run."""
+        decided: list[Match] = []
+        for m in match_lines(lines, [], self.rules):
+            if m.decision is Decision.IGNORED:
+                decided.append(m)
+            else:
+                self._undecided.append(Undecided(m.line, self._not_matched))
+        return decided
 
     def _post(self, state: State, client: FlowtlyClient, matches: list[Match]) -> list[Match]:
         to_post = [i for i, m in enumerate(matches) if m.decision is Decision.POSTED]
         if not to_post:
             return matches
         self.progress.stage("Posting to Flowtly", len(to_post))
-        out = list(matches)
+        out: list[Match | None] = list(matches)
         for n, i in enumerate(to_post, start=1):
             self.progress.advance(n)
-            m = out[i]
+            m = matches[i]
             assert m.chosen is not None
-            if self._api_down:
-                self._retry_later.add(m.line.line_id)
-                out[i] = replace(
-                    m,
-                    decision=Decision.REVIEW,
-                    suggestions=(m.chosen,),
-                    chosen=None,
-                    note=f"not posted: Flowtly stopped answering ({self._api_down}); "
-                    "the next run matches it again",
+            if self.summary.stopped:
+                self._undecided.append(
+                    Undecided(
+                        m.line,
+                        f"matched to {m.chosen.invoice.name} but not posted: Flowtly stopped answering "
+                        "(see the error); the line is kept and the next run matches it again",
+                    )
                 )
+                out[i] = None
                 continue
             posting = Posting(
                 line_id=m.line.line_id,
@@ -324,15 +417,16 @@ class Run:
                 booking_date=m.line.booking_date,
                 run_id=self.run_id,
             )
-            if not state.enqueue_posting(posting):
-                out[i] = replace(m, decision=Decision.IGNORED, note="already posted or being posted")
+            if not state.enqueue_posting(posting):  # another run claimed the line meanwhile
+                status = state.line_statuses([m.line.line_id]).get(m.line.line_id, "posting")
+                out[i] = self._ignore(m.line, status, "already posted or being posted by another run")
                 continue
             outcome = self._send(state, client, posting, m.line, look_first=False)
             if outcome is not None:
                 out[i] = replace(
                     m, decision=Decision.REVIEW, suggestions=(m.chosen,), chosen=None, note=outcome
                 )
-        return out
+        return [m for m in out if m is not None]
 
     def _send(
         self, state: State, client: FlowtlyClient, posting: Posting, line: BankLine, *, look_first: bool
@@ -342,7 +436,7 @@ class Run:
         try:
             remote = create_once(client, posting, line, look_first=look_first)
         except OUTAGES as exc:
-            self._api_down = str(exc)
+            self._stop(exc)
             state.note_posting_error(posting, str(exc))
             self.summary.postings_failed += 1
             self.summary.errors.append({"line": line.bank_ref or line.line_id, "error": str(exc)})
@@ -363,14 +457,35 @@ class Run:
     # -- summary -------------------------------------------------------------------------------------
 
     def _tally(self, matches: list[Match]) -> None:
-        counts = {d.value: 0 for d in Decision}
-        amounts: dict[str, dict[str, Decimal]] = {d.value: {} for d in Decision}
+        """Counts and sums per decision, and per kind of ignored line: money in and money out are never
+        added into one figure."""
+        by_decision: dict[str, list[BankLine]] = {d.value: [] for d in Decision}
+        by_kind: dict[str, list[BankLine]] = {kind: [] for kind in IGNORED_KINDS}
         for m in matches:
-            counts[m.decision.value] += 1
-            per_ccy = amounts[m.decision.value]
-            per_ccy[m.line.currency] = per_ccy.get(m.line.currency, Decimal(0)) + m.line.amount
-        self.summary.counts = counts
-        self.summary.amounts = {d: {c: f"{a:f}" for c, a in sorted(v.items())} for d, v in amounts.items()}
+            by_decision[m.decision.value].append(m.line)
+            if m.decision is Decision.IGNORED:
+                by_kind.setdefault(self._kind_of_ignored(m.line), []).append(m.line)
+        self.summary.counts = {d: len(lines) for d, lines in by_decision.items()}
+        self.summary.amounts = {
+            d: _total(lines).amounts for d, lines in by_decision.items() if d != Decision.IGNORED.value
+        }
+        self.summary.ignored = {kind: _total(lines) for kind, lines in by_kind.items()}
+        self.summary.undecided = _total([u.line for u in self._undecided])
+
+    def _kind_of_ignored(self, line: BankLine) -> str:
+        if line.line_id in self._ignored_kind:
+            return self._ignored_kind[line.line_id]
+        if line.amount < 0:
+            return "money_out"
+        return "zero" if line.amount == 0 else "other"
+
+
+def _total(lines: list[BankLine]) -> Total:
+    """Count and sum per currency of lines of one kind (the caller keeps money in and out apart)."""
+    sums: dict[str, Decimal] = {}
+    for line in lines:
+        sums[line.currency] = sums.get(line.currency, Decimal(0)) + line.amount
+    return Total(len(lines), {c: f"{a:f}" for c, a in sorted(sums.items())})
 
 
 def run(

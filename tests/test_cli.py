@@ -111,3 +111,18 @@ def test_sandbox_command_names_a_bad_seed(tmp_path):
     result = CliRunner().invoke(cli.main, ["sandbox", "--seed", str(seed), "--port", "0"])
     assert result.exit_code == 2
     assert result.stderr.startswith("Error: seed.json: invoices[0]")
+
+
+def test_parse_reads_an_account_in_the_encoding_the_configuration_pins(tmp_path):
+    statement = tmp_path / "nowak.sta"
+    statement.write_bytes(
+        ":20:REF1\n:25:PL61109010140000071219812874\n:28C:7/1\n:60F:C240101PLN1000,00\n"
+        ":61:2401020102C1,00NTRFNONREF//A1\n:86:NOWAK I SYNOWIE SPÓŁKA JAWNA\n-\n".encode("cp1250")
+    )
+    config = tmp_path / "reconcile.toml"
+    config.write_text('[statements.encodings]\n"PL61 1090 1014 0000 0712 1981 2874" = "windows-1250"\n')
+    guessed = json.loads(invoke("parse", "--format", "json", str(statement)).stdout)
+    pinned = json.loads(invoke("--config", str(config), "parse", "--format", "json", str(statement)).stdout)
+    assert guessed[0]["warnings"][0].startswith("nowak.sta: no text encoding declared; read as Windows-1250")
+    assert pinned[0]["warnings"] == []
+    assert pinned[0]["statements"][0]["lines"][0]["remittance"] == "NOWAK I SYNOWIE SPÓŁKA JAWNA"

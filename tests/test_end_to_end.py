@@ -111,7 +111,7 @@ def test_dry_run_posts_nothing(cli, sandbox):
     assert real["counts"]["posted"] == 7
 
 
-def test_inbox_files_are_processed_once_and_moved_aside(cli, sandbox):
+def test_inbox_files_are_moved_aside_and_a_file_seen_before_posts_nothing_again(cli, sandbox):
     inbox = cli.workdir / "inbox"
     inbox.mkdir()
     (inbox / CAMT_SAMPLE.name).write_bytes(CAMT_SAMPLE.read_bytes())
@@ -130,7 +130,10 @@ def test_inbox_files_are_processed_once_and_moved_aside(cli, sandbox):
     assert [e["file"] for e in summary["errors"]] == ["broken.xml"]
     (inbox / "again.xml").write_bytes(CAMT_SAMPLE.read_bytes())  # the same content under another name
     second = json.loads(cli("run", "--json").stdout)
-    assert second["files_skipped"] == ["again.xml"] and second["counts"]["posted"] == 0
+    [again] = second["files"]  # read again: its lines not yet posted are decided again
+    assert (again["file"], again["imported_before"]["file"]) == ("again.xml", CAMT_SAMPLE.name)
+    assert second["counts"]["posted"] == 0 and again["already_posted"] == 7
+    assert (inbox / "processed" / "again.xml").is_file()
 
 
 def test_wrong_token_gives_one_clear_line_and_exit_1(cli, sandbox):

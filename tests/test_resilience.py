@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 import httpx
@@ -153,3 +154,48 @@ def test_a_queued_posting_whose_invoice_was_paid_meanwhile_goes_to_review(tmp_pa
         assert any(
             first.iri in e["error"] and "changed since it was matched" in e["error"] for e in summary.errors
         )
+
+
+class _OutageWhilePosting:
+    """A Progress that takes Flowtly down just before the `at`-th posting of the run leaves."""
+
+    def __init__(self, sandbox: Sandbox, at: int) -> None:
+        self.sandbox, self.at, self.posting = sandbox, at, False
+
+    def stage(self, name: str, total: int | None = None) -> None:
+        self.posting = name.startswith("Posting")
+
+    def advance(self, done: int) -> None:
+        if self.posting and done == self.at:
+            self.sandbox.options.fail_rate = 1.0
+
+
+def test_an_outage_while_posting_leaves_the_rest_undecided_and_the_next_run_posts_each_once(tmp_path):
+    with start_sandbox(make_seed(30, n_clients=6, seed=5), options=SandboxOptions(token="t")) as sandbox:
+        invoices = open_invoices(sandbox)
+        statements = paying_statements(invoices, tmp_path)
+        settings = replace(
+            in_process_settings(sandbox, tmp_path),
+            max_retries=1,
+            max_retry_seconds=0.1,
+            inbox=tmp_path / "inbox",
+        )
+
+        cut = run(
+            settings, RunRequest(statements=tuple(statements)), progress=_OutageWhilePosting(sandbox, 4)
+        )
+
+        assert cut.status == "stopped" and cut.stopped
+        assert cut.counts["posted"] == 3 == sum(our_postings(sandbox).values())
+        # the fourth is in the outbox, its outcome unknown; the others were never sent
+        assert cut.undecided.count == len(invoices) - 4
+        assert cut.report_dir and (Path(cut.report_dir) / "report.html").is_file()
+        rows = (Path(cut.report_dir) / "matches.csv").read_text(encoding="utf-8-sig")
+        assert rows.count("but not posted: Flowtly stopped answering") == len(invoices) - 4
+
+        sandbox.options.fail_rate = 0.0
+        after = run(settings, RunRequest())  # nothing given, the inbox empty: what the cut run left
+
+        assert not after.errors and after.status == "done"
+        assert [(e.run_id, e.lines) for e in after.earlier_lines] == [(cut.run_id, len(invoices) - 4)]
+        assert our_postings(sandbox) == expected(invoices)

@@ -77,7 +77,7 @@ def test_the_same_lines_imported_twice_are_stored_once(state):
         == 0
     )
     assert state.file_imported("h1")["file_name"] == "a.xml"
-    assert len(state.lines_with_status("new")) == 2
+    assert len(state.undecided_lines()) == 2
 
 
 def test_amounts_survive_the_database_exactly(state):

@@ -141,12 +141,21 @@ class State:
                 out[row["line_id"]] = row["status"]
         return out
 
-    def lines_with_status(self, *statuses: str) -> list[BankLine]:
-        marks = ", ".join("?" for _ in statuses)
+    def undecided_lines(self) -> list[tuple[BankLine, str | None, str | None]]:
+        """Lines stored but not decided yet (status `new`), each with the run that stored them and when
+        that run started (None when the run is no longer known).
+
+        A line is stored with the content hash of the file that first brought it, and that file's
+        `first_run_id` is the run that stored both in one transaction.
+        """
         rows = self.db.query(
-            f"SELECT * FROM bank_lines WHERE status IN ({marks}) ORDER BY booking_date, line_id", statuses
+            "SELECT l.*, f.first_run_id AS stored_by_run, r.started_at AS stored_by_run_at "
+            "FROM bank_lines l "
+            "LEFT JOIN statement_files f ON f.content_hash = l.content_hash "
+            "LEFT JOIN runs r ON r.run_id = f.first_run_id "
+            "WHERE l.status = 'new' ORDER BY l.booking_date, l.line_id"
         )
-        return [_line_from_row(r) for r in rows]
+        return [(_line_from_row(r), r["stored_by_run"], r["stored_by_run_at"]) for r in rows]
 
     def line(self, line_id: str) -> BankLine | None:
         row = self.db.query_one("SELECT * FROM bank_lines WHERE line_id = ?", (line_id,))
@@ -248,9 +257,8 @@ class State:
 
     # -- decisions -----------------------------------------------------------------------------------
 
-    def record_decisions(self, run_id: str, matches: Sequence[Match], keep_new: Iterable[str] = ()) -> None:
-        """Store each line's decision and suggestions; lines in `keep_new` stay to be matched again."""
-        keep = set(keep_new)
+    def record_decisions(self, run_id: str, matches: Sequence[Match]) -> None:
+        """Store each line's decision and suggestions (a line left undecided has no match and stays `new`)."""
         rows: list[list[Any]] = []
         for m in matches:
             options = [m.chosen] if m.chosen else list(m.suggestions)
@@ -271,8 +279,6 @@ class State:
                 rows,
             )
             for m in matches:
-                if m.line.line_id in keep:
-                    continue
                 if m.decision in (Decision.REVIEW, Decision.UNMATCHED, Decision.IGNORED):
                     self.db.execute(
                         "UPDATE bank_lines SET status = ?, status_run_id = ? WHERE line_id = ? "
