@@ -187,10 +187,16 @@ def run_command(
             fail(f"{path}: is a folder; give the statement files in it", EXIT_USAGE)
         if not path.is_file():
             fail(f"{path}: no such statement file", EXIT_USAGE)
-    settings = obj.settings()
-    settings.require_token()
-    with _progress() as progress:
-        summary = run(settings, RunRequest(statements=given, dry_run=dry_run), progress=progress)
+    try:
+        settings = obj.settings()
+        settings.require_token()
+        with _progress() as progress:
+            summary = run(settings, RunRequest(statements=given, dry_run=dry_run), progress=progress)
+    except ReconcileError as exc:  # nothing was run (a setting, the state, another run's lock)
+        if as_json:  # a machine still gets an object to read, with the reason in it
+            failed = {"run_id": None, "status": "failed", "stopped": str(exc), "errors": [{"error": str(exc)}]}
+            click.echo(json.dumps(failed, indent=2, ensure_ascii=False))
+        raise
     print_summary(summary, as_json)
     if summary.needs_attention:
         sys.exit(EXIT_ATTENTION)

@@ -253,3 +253,14 @@ def test_payer_text_of_an_undecided_line_is_escaped_in_the_report(cli, sandbox, 
     assert "Not decided yet (1)" in html
     assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "<img" not in html
+
+
+def test_json_gives_an_object_with_the_reason_when_nothing_could_run(cli, tmp_path):
+    config = tmp_path / "bad.toml"
+    config.write_text("[flowtly]\nitems_per_page = 100000\n", encoding="utf-8")
+    done = cli("--config", str(config), "run", "--json", str(CAMT_SAMPLE))
+    assert done.returncode == 2
+    failed = json.loads(done.stdout)
+    assert (failed["status"], failed["run_id"]) == ("failed", None)
+    assert failed["errors"][0]["error"].startswith(f"{config}: flowtly.items_per_page: must be a whole number")
+    assert done.stderr.startswith("Error: ")
