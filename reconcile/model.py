@@ -164,15 +164,6 @@ class Evidence:
 
 
 @dataclass(frozen=True, slots=True)
-class Candidate:
-    """A (bank line, invoice) pair worth scoring, produced by blocking; never all pairs."""
-
-    line_id: str
-    invoice_iri: str
-    found_by: str  # the blocking key that produced it, e.g. "reference", "amount"
-
-
-@dataclass(frozen=True, slots=True)
 class ScoredCandidate:
     line_id: str
     invoice: Invoice

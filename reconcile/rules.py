@@ -13,20 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from reconcile.errors import RulesError
-
-CONDITIONS: dict[str, tuple[str, ...]] = {
-    # condition -> the parameters it needs
-    "ksef_number": (),
-    "invoice_number": (),
-    "invoice_number_loose": (),
-    "amount_exact": (),
-    "amount_within": ("tolerance",),
-    "amount_below_open": (),
-    "amount_above_open": (),
-    "currency_differs": (),
-    "name_at_least": ("threshold",),
-    "name_missing": (),
-}
+from reconcile.matching.signals import SIGNALS
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +30,11 @@ class Comparison:
     description: str
     levels: tuple[Level, ...]
     strong_levels: frozenset[str]
+
+    @property
+    def topic(self) -> str | None:
+        """The signal whose explanation speaks for the comparison (that of its first condition)."""
+        return next((level.when for level in self.levels if level.when), None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,10 +111,10 @@ def _levels(raw_levels: Any, where: str, problems: list[str]) -> tuple[Level, ..
                 problems.append(f"{at}when: an `else` level has no condition")
             if i != len(raw_levels) - 1:
                 problems.append(f"{at}else: only the last level can be `else`")
-        elif when not in CONDITIONS:
-            problems.append(f"{at}when: unknown condition {when!r} (known: {', '.join(CONDITIONS)})")
+        elif when not in SIGNALS:
+            problems.append(f"{at}when: unknown condition {when!r} (known: {', '.join(SIGNALS)})")
         else:
-            for param in CONDITIONS[when]:
+            for param in SIGNALS[when].params:
                 params[param] = _number(raw, param, at, problems, lo=0, hi=1)
         bf = _number(raw, "bayes_factor", at, problems, lo=0, hi=1e9)
         if bf <= 0:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
+from reconcile.matching import match_tables
 from reconcile.matching.engine import match_lines
+from reconcile.matching.tables import frames
 from reconcile.model import Decision
 from reconcile.rules import load_rules
 from tests.factories import invoice, line
@@ -94,3 +98,47 @@ def test_number_inside_a_longer_number_does_not_match():
     ln = line("500.00", "FV/2026/10/01234")
     m = decide([ln], [invoice(1, "FV/2026/10/0123", "700.00")])
     assert m[ln.line_id].decision is Decision.UNMATCHED
+
+
+# -- the columnar core, as a caller with tables sees it ----------------------------------------------------
+
+
+def table(lines, invoices):
+    return match_tables(*frames(lines, invoices), RULES)
+
+
+def test_the_core_gives_one_row_per_suggestion_with_rank_decision_invoice_and_amount():
+    ln = line("615.00", "przelew", payer="ACME LOGISTICS")
+    rows = table([ln], [invoice(110, "FV/2026/11/0110", "615.00"), invoice(111, "FV/2026/11/0111", "615.00")])
+    assert rows.select("line_id", "rank", "decision", "invoice_iri", "amount").rows() == [
+        (ln.line_id, 1, "review", "/invoices/110", Decimal("615.0000")),
+        (ln.line_id, 2, "review", "/invoices/111", Decimal("615.0000")),
+    ]
+
+
+def test_an_auto_post_names_the_level_of_every_comparison():
+    ln = line("2460.00", "FV/2026/10/0101", payer="ACME LOGISTICS SP Z O O")
+    [row] = table([ln], [invoice(101, "FV/2026/10/0101", "2460.00")]).rows(named=True)
+    assert (row["decision"], row["rank"], row["ref_text"]) == ("auto_post", 1, "FV 2026 10 0101")
+    levels = [c.levels[row[f"level:{c.name}"]].label for c in RULES.comparisons]
+    assert levels == ["invoice number in the title", "equals the open amount", "payer name matches the client"]
+
+
+def test_an_amount_shared_by_many_open_invoices_brings_none_of_them_in():
+    many = [invoice(n, f"FV/2026/11/{n:04d}", "100.00") for n in range(RULES.max_amount_candidates + 1)]
+    ln = line("100.00", "przelew")
+    assert table([ln], many).select("decision", "invoice_iri").rows() == [("unmatched", None)]
+
+
+def test_a_payer_name_alone_brings_no_invoice_in():
+    ln = line("999.00", "przelew", payer="ACME LOGISTICS SP Z O O")
+    assert table([ln], [invoice(101, "FV/2026/10/0101", "2460.00")])["decision"].to_list() == ["unmatched"]
+
+
+def test_a_line_without_candidates_and_money_out_each_get_one_row_without_an_invoice():
+    rows = table([line("1.00", "x", ref="A"), line("-5.00", "fee", ref="B"), line("0.00", "", ref="C")], [])
+    assert rows.select("decision", "note", "invoice_iri").rows() == [
+        ("unmatched", "no open invoice resembles this payment", None),
+        ("ignored", "money out", None),
+        ("ignored", "zero amount", None),
+    ]

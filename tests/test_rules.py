@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
+from decimal import Decimal
 
+import polars as pl
 import pytest
 
 from reconcile.errors import RulesError
+from reconcile.matching.signals import SIGNALS, PairView
 from reconcile.rules import default_rules_path, load_rules, parse_rules
 
 
@@ -35,3 +39,37 @@ def test_every_problem_is_reported_at_once():
 def test_missing_rules_file_is_named(tmp_path):
     with pytest.raises(RulesError, match=r"nope\.toml: the rules file does not exist"):
         load_rules(tmp_path / "nope.toml")
+
+
+def test_every_condition_the_shipped_rules_name_is_a_registered_signal_with_its_parameters():
+    for comparison in load_rules().comparisons:
+        for level in comparison.levels:
+            if level.when is not None:
+                assert set(level.params) == set(SIGNALS[level.when].params), level.label
+
+
+def test_the_shipped_rules_file_lists_every_signal_a_rules_file_may_name():
+    header = default_rules_path().read_text(encoding="utf-8").split("\nversion")[0]
+    listed = set(re.findall(r"\b([a-z]+(?:_[a-z]+)+)\b", header.split("Conditions (`when`):")[1]))
+    assert listed == set(SIGNALS)
+
+
+def test_every_signal_builds_a_condition_and_explains_a_pair():
+    pairs = pl.DataFrame({
+        "ref_kind": ["invoice_number", None], "line_currency": ["PLN", "EUR"], "invoice_currency": ["PLN", "PLN"],
+        "line_units": [1_000_000, 990_000], "open_units": [1_000_000, 1_000_000], "name_similarity": [0.95, None],
+        "payer": ["ACME", None],
+    })  # fmt: skip
+    view = PairView("FV 1", "FV/1", Decimal("100.00"), "PLN", Decimal("100.00"), "PLN", "ACME", "Acme", 0.95)
+    for signal in SIGNALS.values():
+        params = dict.fromkeys(signal.params, 0.5)
+        assert pairs.select(signal.condition(params).alias("holds"))["holds"].dtype == pl.Boolean, signal.name
+        assert isinstance(signal.explain(view), str)
+
+
+def test_an_unknown_condition_is_refused_naming_the_known_ones():
+    raw = tomllib.loads(default_rules_path().read_text(encoding="utf-8"))
+    raw["comparisons"][0]["levels"][0]["when"] = "invoice_numbr"
+    with pytest.raises(RulesError) as caught:
+        parse_rules(raw, "custom.toml")
+    assert "unknown condition 'invoice_numbr' (known: ksef_number, invoice_number," in str(caught.value)

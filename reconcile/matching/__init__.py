@@ -1,1 +1,5 @@
-"""Matching: references, names, blocking, scoring, assignment. Pure functions, no I/O."""
+"""Matching: references, names, signals, and the columnar core that decides. Pure functions, no I/O."""
+
+from reconcile.matching.tables import match_tables
+
+__all__ = ["match_tables"]

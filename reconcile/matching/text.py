@@ -6,8 +6,9 @@ import re
 import unicodedata
 
 # Letters that NFKD does not decompose into a base letter plus an accent.
-_SPECIAL = str.maketrans({"Ł": "L", "ł": "l", "Ø": "O", "ø": "o", "Đ": "D", "đ": "d", "ß": "ss", "Æ": "AE",
-                          "æ": "ae", "Œ": "OE", "œ": "oe", "Þ": "TH", "þ": "th"})  # fmt: skip
+SPECIAL_LETTERS = {"Ł": "L", "ł": "l", "Ø": "O", "ø": "o", "Đ": "D", "đ": "d", "ß": "ss", "Æ": "AE",
+                   "æ": "ae", "Œ": "OE", "œ": "oe", "Þ": "TH", "þ": "th"}  # fmt: skip
+_SPECIAL = str.maketrans(SPECIAL_LETTERS)
 _NON_ALNUM = re.compile(r"[^0-9A-Z]+")
 
 
