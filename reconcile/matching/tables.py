@@ -140,10 +140,10 @@ def _loose(piece: pl.Expr) -> pl.Expr:
 # -- candidates ----------------------------------------------------------------------------------------
 
 
-def _invoice_keys(books: pl.DataFrame, rules: Rules) -> tuple[pl.DataFrame, int]:
+def _invoice_keys(books: pl.DataFrame, rules: Rules) -> pl.DataFrame:
     """Each invoice's exact key (its pieces run together) and loose key, where the key is usable: long
     enough and holding a digit, or ordinary words and numbers of titles would match it."""
-    keys = books.select(
+    return books.select(
         "iri",
         pl.col("pieces").list.join("").alias("exact"),
         pl.col("pieces").list.eval(_loose(pl.element())).list.join("-").alias("loose"),
@@ -151,54 +151,78 @@ def _invoice_keys(books: pl.DataFrame, rules: Rules) -> tuple[pl.DataFrame, int]
     ).filter(
         pl.col("exact").str.len_chars() >= rules.min_reference_length, pl.col("exact").str.contains(r"[0-9]")
     )
-    width = int(keys.select(pl.col("width").max()).item() or 1) if keys.height else 1
-    return keys, width
 
 
-def _title_windows(incoming: pl.DataFrame, width: int) -> pl.DataFrame:
-    """Every run of 1..`width` consecutive pieces of every title, with where it starts and ends."""
+def _title_windows(incoming: pl.DataFrame, keys: pl.DataFrame, rules: Rules) -> pl.DataFrame:
+    """The runs of consecutive pieces of every title that could be an invoice's key, with where each
+    starts and ends and the text a person wrote there.
+
+    A title of n pieces has up to n x width runs; only those whose length is the length of some key
+    (counted from the pieces' lengths, before any text is put together) and that hold a digit are built.
+    """
     pieces = (
         incoming.select("line_id", _folded_tokens(pl.col("text")).alias("piece"))
         .with_columns(pl.int_ranges(0, pl.col("piece").list.len()).alias("start"))
         .explode("piece", "start")
         .drop_nulls("piece")
         .with_columns(_loose(pl.col("piece")).alias("loose_piece"))
+        .with_row_index("row")
+        .with_columns(
+            pl.col("piece").str.len_chars().alias("size"),
+            pl.col("loose_piece").str.len_chars().alias("loose_size"),
+            pl.col("piece").str.contains(r"[0-9]").alias("digit"),
+        )
     )
+    exact_sizes = keys.select(pl.col("exact").str.len_chars().unique()).to_series()
+    loose_sizes = keys.select(pl.col("loose").str.len_chars().unique()).to_series()
+    width = int(keys.select(pl.col("width").max()).item() or 1) if keys.height else 0
+    columns = {name: pieces[name] for name in ("piece", "loose_piece")}
     windows = []
-    for size in range(1, width + 1):
-        exact = pl.concat_str([pl.col("piece").shift(-k) for k in range(size)])
-        loose = pl.concat_str([pl.col("loose_piece").shift(-k) for k in range(size)], separator="-")
-        in_title = pl.col("line_id").shift(-(size - 1)) == pl.col("line_id")  # the run stays in its title
+    for count in range(1, width + 1):
+        ahead = range(count)
+        exact_size = pl.sum_horizontal([pl.col("size").shift(-k) for k in ahead])
+        loose_size = pl.sum_horizontal([pl.col("loose_size").shift(-k) for k in ahead]) + (count - 1)
+        heads = pieces.filter(
+            pl.col("line_id").shift(-(count - 1)) == pl.col("line_id"),  # the run stays in its title
+            pl.any_horizontal([pl.col("digit").shift(-k) for k in ahead]),
+            exact_size >= rules.min_reference_length,
+            exact_size.is_in(exact_sizes.implode()) | loose_size.is_in(loose_sizes.implode()),
+        ).select("row", "line_id", "start")
+        parts = {
+            f"{name}{k}": column.gather(heads["row"] + k) for name, column in columns.items() for k in ahead
+        }
         windows.append(
-            pieces.select(
-                "line_id", "start", (pl.col("start") + size).alias("end"), exact.alias("exact"),
-                loose.alias("loose"), in_title.alias("in_title"),
-            ).filter(pl.col("in_title")).drop("in_title")
-        )  # fmt: skip
+            heads.with_columns(**parts).select(
+                "line_id",
+                "start",
+                (pl.col("start") + count).alias("end"),
+                pl.concat_str([pl.col(f"piece{k}") for k in ahead]).alias("exact"),
+                pl.concat_str([pl.col(f"loose_piece{k}") for k in ahead], separator="-").alias("loose"),
+                pl.concat_str([pl.col(f"piece{k}") for k in ahead], separator=" ").alias("ref_text"),
+            )
+        )
+    if not windows:
+        return pl.DataFrame(schema={"line_id": pl.String, "start": pl.Int64, "end": pl.Int64, "exact": pl.String,
+                                    "loose": pl.String, "ref_text": pl.String})  # fmt: skip
     return pl.concat(windows)
 
 
 def _reference_pairs(incoming: pl.DataFrame, books: pl.DataFrame, rules: Rules) -> pl.DataFrame:
     """(line, invoice) pairs whose title names the invoice's number; a number found inside a longer one
     found in the same title is not a reference of its own (2026/04/0123 inside FV/2026/04/0123)."""
-    keys, width = _invoice_keys(books, rules)
-    windows = _title_windows(incoming, width)
+    keys = _invoice_keys(books, rules)
+    windows = _title_windows(incoming, keys, rules)
     exact = windows.join(keys.select("iri", "exact"), on="exact").with_columns(
         pl.lit("invoice_number").alias("ref_kind")
     )
+    # A run that is some invoice's number as written is not also another's with zeros dropped.
     loose = (
-        windows.join(keys.select("exact").unique(), on="exact", how="anti")
-        .filter(
-            pl.col("exact").str.len_chars() >= rules.min_reference_length,
-            pl.col("exact").str.contains(r"[0-9]"),
-        )
-        .join(keys.select("iri", "loose"), on="loose")
+        windows.join(keys.select("iri", "loose"), on="loose")
+        .join(exact.select("line_id", "start", "end").unique(), on=["line_id", "start", "end"], how="anti")
         .with_columns(pl.lit("invoice_number_loose").alias("ref_kind"))
     )
-    spans = pl.concat([exact.drop("loose"), loose.drop("loose")], how="diagonal_relaxed").with_columns(
-        pl.concat_str([pl.col("start"), pl.col("end")], separator=":").alias("span")
-    )
-    bounds = spans.select("line_id", "span", "start", "end").unique()
+    spans = pl.concat([exact, loose]).drop("exact", "loose")
+    bounds = spans.select("line_id", "start", "end").unique()
     inner = (
         bounds.join(bounds, on="line_id", suffix="_outer")
         .filter(
@@ -206,26 +230,12 @@ def _reference_pairs(incoming: pl.DataFrame, books: pl.DataFrame, rules: Rules) 
             pl.col("end") <= pl.col("end_outer"),
             (pl.col("end_outer") - pl.col("start_outer")) > (pl.col("end") - pl.col("start")),
         )
-        .select("line_id", "span")
+        .select("line_id", "start", "end")
         .unique()
     )
-    kept = spans.join(inner, on=["line_id", "span"], how="anti")
-    text = _span_text(incoming, kept)
-    return kept.join(text, on=["line_id", "start", "end"], how="left").select(
+    return spans.join(inner, on=["line_id", "start", "end"], how="anti").select(
         "line_id", "iri", "ref_kind", "ref_text"
     )
-
-
-def _span_text(incoming: pl.DataFrame, spans: pl.DataFrame) -> pl.DataFrame:
-    """What a person wrote where a reference was found: its pieces joined by spaces."""
-    wanted = spans.select("line_id", "start", "end").unique()
-    pieces = incoming.join(wanted.select("line_id").unique(), on="line_id").select(
-        "line_id", _folded_tokens(pl.col("text")).alias("pieces")
-    )
-    return wanted.join(pieces, on="line_id").select(
-        "line_id", "start", "end",
-        pl.col("pieces").list.slice(pl.col("start"), pl.col("end") - pl.col("start")).list.join(" ").alias("ref_text"),
-    )  # fmt: skip
 
 
 def _ksef_pairs(incoming: pl.DataFrame, books: pl.DataFrame) -> pl.DataFrame:
@@ -264,16 +274,12 @@ def _candidates(incoming: pl.DataFrame, books: pl.DataFrame, rules: Rules) -> pl
         references.with_columns(
             pl.col("ref_kind").replace_strict(_REF_STRENGTH, return_dtype=pl.Int8).alias("strength")
         )
-        .sort("strength", "ref_text", descending=[True, False])
-        .unique(["line_id", "iri"], keep="first")
+        .sort(["line_id", "iri", "strength", "ref_text"], descending=[False, False, True, False])
+        .unique(["line_id", "iri"], keep="first", maintain_order=True)
         .drop("strength")
     )
-    by_amount = _amount_pairs(incoming, books, rules)
-    return (
-        pl.concat([strongest, by_amount], how="diagonal_relaxed")
-        .sort("ref_kind", nulls_last=True)
-        .unique(["line_id", "iri"], keep="first")
-    )
+    by_amount = _amount_pairs(incoming, books, rules).join(strongest, on=["line_id", "iri"], how="anti")
+    return pl.concat([strongest, by_amount], how="diagonal_relaxed")
 
 
 # -- scoring -------------------------------------------------------------------------------------------
@@ -340,7 +346,7 @@ def _decide(scored: pl.DataFrame, rules: Rules) -> pl.DataFrame:
     taken by two lines of the batch (both go to a person)."""
     ranked = scored.sort(
         ["line_id", "probability", "invoice_name"], descending=[False, True, False]
-    ).with_columns(pl.int_range(1, pl.len() + 1).over("line_id").alias("position"))
+    ).with_columns(_position_in_line())
     best = ranked.filter(pl.col("position") == 1)
     runner = ranked.filter(pl.col("position") == 2).select(
         "line_id", pl.col("odds").alias("runner_odds"), pl.col("invoice_name").alias("runner_name")
@@ -375,14 +381,21 @@ def _decide(scored: pl.DataFrame, rules: Rules) -> pl.DataFrame:
         .alias("note"),
     )
     verdict = _one_to_one(verdict, best)
-    suggestions = (
-        ranked.filter(pl.col("probability") >= rules.review_probability)
-        .with_columns(pl.int_range(1, pl.len() + 1).over("line_id").alias("rank"))
-        .filter(pl.col("rank") <= rules.max_suggestions)
-    )
+    # Ranked best first, a line's suggestions are a prefix of its candidates.
+    suggestions = ranked.filter(
+        pl.col("probability") >= rules.review_probability, pl.col("position") <= rules.max_suggestions
+    ).rename({"position": "rank"})
     shown = suggestions.join(verdict.filter(pl.col("decision") != UNMATCHED), on="line_id")
     unmatched = verdict.filter(pl.col("decision") == UNMATCHED).select("line_id", "decision", "note")
     return pl.concat([shown, unmatched], how="diagonal_relaxed")
+
+
+def _position_in_line() -> pl.Expr:
+    """1, 2, 3... within each line of a table sorted by line: the row's index less that of its line's
+    first row (no group-by: a line's rows stand together)."""
+    row = pl.int_range(pl.len(), dtype=pl.Int64)
+    first = pl.when(pl.col("line_id") != pl.col("line_id").shift(1)).then(row).otherwise(None)
+    return (row - first.fill_null(0).cum_max() + 1).alias("position")
 
 
 def _one_to_one(verdict: pl.DataFrame, best: pl.DataFrame) -> pl.DataFrame:
