@@ -141,7 +141,7 @@ def parse_rules(raw: dict[str, Any], source: str) -> Rules:
         problems.append("decision.review_probability: must not exceed auto_post_probability")
     ratio = _number(decision, "min_odds_ratio", d, problems, lo=1, hi=1e9, default=100)
     max_sugg = int(_number(decision, "max_suggestions", d, problems, lo=1, hi=20, default=3))
-    min_ref = int(_number(decision, "min_reference_length", d, problems, lo=1, hi=50, default=4))
+    min_ref = int(_number(decision, "min_reference_length", d, problems, lo=1, hi=50, default=5))
     max_amt = int(_number(decision, "max_amount_candidates", d, problems, lo=1, hi=100000, default=50))
     requires = decision.get("auto_post_requires", [])
     if not isinstance(requires, list) or not all(isinstance(x, str) for x in requires):

@@ -142,3 +142,25 @@ def test_a_line_without_candidates_and_money_out_each_get_one_row_without_an_inv
         ("ignored", "money out", None),
         ("ignored", "zero amount", None),
     ]
+
+
+def test_a_short_invoice_number_counts_as_the_whole_title_but_not_inside_other_text():
+    short = invoice(7, "1234", "50.00")
+    alone, inside = line("50.00", "Faktura nr 1234", ref="A"), line("50.00", "order 1234 for ACME", ref="B")
+    rows = {r["line_id"]: r for r in table([alone, inside], [short]).rows(named=True)}
+    assert rows[alone.line_id]["ref_text"] == "Faktura nr 1234"
+    assert rows[inside.line_id]["ref_text"] is None  # still suggested by its amount, not by the number
+
+
+def test_a_split_payment_title_is_read_by_its_invoice_field_never_its_vat_amount():
+    vat_lookalike = invoice(1, "FV 12345", "123.45")  # "12345" is the VAT amount below, written 123,45
+    named = invoice(2, "FV 12/2026", "600.00")
+    ln = line("600.00", "/VAT/123,45/IDC/5261040828/INV/FV 12/2026/TXT/towar")
+    rows = table([ln], [vat_lookalike, named]).rows(named=True)
+    assert [(r["invoice_iri"], r["decision"]) for r in rows] == [("/invoices/2", "auto_post")]
+
+
+def test_a_short_number_in_a_split_payment_invoice_field_counts():
+    ln = line("80.00", "/VAT/14,96/IDC/5261040828/INV/123/TXT/abonament")
+    rows = table([ln], [invoice(3, "123", "80.00")]).rows(named=True)
+    assert (rows[0]["invoice_iri"], rows[0]["ref_text"], rows[0]["decision"]) == ("/invoices/3", "123", "auto_post")

@@ -183,7 +183,7 @@ def test_a_short_number_among_other_words_is_never_a_reference(words, data, sepa
 
 def test_four_character_number_is_found_anywhere_only_by_the_old_find():
     index = index_of("1234")
-    assert [h.kind for h in index.find("order 1234 for ACME")] == ["invoice_number"]  # tables.py today
+    assert [h.kind for h in index.find("order 1234 for ACME")] == ["invoice_number"]  # the old find (the core reads short numbers only whole)
     assert found(index, "order 1234 for ACME") == []
     assert found(index, "Invoice 1234") == [("/invoices/1", "invoice_number")]
 
@@ -344,7 +344,7 @@ def test_split_payment_inv_field_counts_a_short_number():
 def test_split_payment_vat_amount_and_idc_are_never_read_as_invoice_numbers():
     index = index_of("123/45", "5261040828")
     title = "/VAT/123,45/IDC/5261040828/INV/FV 99/2026"
-    assert [h.invoice_iri for h in index.find(title)] == ["/invoices/1", "/invoices/2"]  # tables.py today
+    assert [h.invoice_iri for h in index.find(title)] == ["/invoices/1", "/invoices/2"]  # the old find (the core reads short numbers only whole)
     assert found(index, title) == []
 
 

@@ -209,11 +209,12 @@ class SplitPayment:
         return compact if nip.is_valid(compact) else None
 
 
-_SPLIT_PAYMENT = re.compile(
-    r"/VAT/\s*(?P<vat>[0-9]{1,10}(?:[,.][0-9]{1,2})?)\s*/IDC/\s*(?P<idc>[0-9A-Z -]{1,20}?)\s*"
-    r"/INV/\s*(?P<inv>.*?)\s*(?:/TXT/\s*(?P<txt>.*?)\s*)?$",
-    re.IGNORECASE | re.DOTALL,
+# Written for both Python's re and polars (Rust regex): no look-around.
+SPLIT_PAYMENT_PATTERN = (
+    r"/VAT/\s*(?P<vat>[0-9]{1,10}(?:[,.][0-9]{1,2})?)\s*/IDC/\s*(?P<idc>[0-9A-Za-z -]{1,20}?)\s*"
+    r"/INV/\s*(?P<inv>.*?)\s*(?:/TXT/\s*(?P<txt>.*?)\s*)?$"
 )
+_SPLIT_PAYMENT = re.compile(SPLIT_PAYMENT_PATTERN, re.IGNORECASE | re.DOTALL)
 
 
 def parse_split_payment(title: str) -> SplitPayment | None:

@@ -21,7 +21,13 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from reconcile.matching.names import similarity
-from reconcile.matching.references import find_ksef_numbers, normalise_ksef
+from reconcile.matching.references import (
+    SHORT_MIN,
+    SPLIT_PAYMENT_PATTERN,
+    find_ksef_numbers,
+    normalise_ksef,
+    whole_reference_key,
+)
 from reconcile.matching.signals import SIGNALS, UNITS
 from reconcile.matching.text import SPECIAL_LETTERS
 
@@ -37,6 +43,9 @@ INVOICE_COLUMNS = ("iri", "name", "client_name", "open_amount", "currency", "kse
 
 _REF_STRENGTH = {"ksef": 3, "invoice_number": 2, "invoice_number_loose": 1}
 _KSEF_HINT = r"\d{10}-\d{8}-"  # cheap test for titles that may hold a KSeF number (checked in Python)
+# How much longer than the longest short invoice number a title may be and still hold nothing else but
+# words like "faktura nr" around it.
+_TITLE_WORDS_ROOM = 40
 
 
 def level_column(comparison: str) -> str:
@@ -88,8 +97,18 @@ def _units(column: str) -> pl.Expr:
 
 
 def _prepare_lines(lines: pl.DataFrame) -> pl.DataFrame:
+    """The line columns the core uses. A Polish split-payment title (/VAT/.../IDC/.../INV/...) is read as
+    its INV and TXT fields: the VAT amount and the supplier's tax id are no invoice numbers."""
+    split = pl.col("remittance").str.extract_groups(f"(?is){SPLIT_PAYMENT_PATTERN}")
+    invoice_field = split.struct.field("inv")
+    is_split = invoice_field.fill_null("") != ""
+    title = (
+        pl.when(is_split)
+        .then(pl.concat_str([invoice_field, split.struct.field("txt").fill_null("")], separator=" "))
+        .otherwise(pl.col("remittance").fill_null(""))
+    )
     text = pl.concat_str(
-        [pl.col(c).fill_null("") for c in ("remittance", "structured_ref", "end_to_end_id")], separator=" "
+        [title, *(pl.col(c).fill_null("") for c in ("structured_ref", "end_to_end_id"))], separator=" "
     )
     return lines.select(
         "line_id",
@@ -98,6 +117,10 @@ def _prepare_lines(lines: pl.DataFrame) -> pl.DataFrame:
         _units("amount").alias("line_units"),
         pl.col("counterparty_name").alias("payer"),
         text.str.strip_chars().alias("text"),
+        # Where a number stands alone, so that even a short one counts: the whole title (or INV field)
+        # and the whole structured reference.
+        pl.when(is_split).then(invoice_field).otherwise(pl.col("remittance")).alias("whole_title"),
+        pl.col("structured_ref").alias("whole_reference"),
     )
 
 
@@ -140,17 +163,16 @@ def _loose(piece: pl.Expr) -> pl.Expr:
 # -- candidates ----------------------------------------------------------------------------------------
 
 
-def _invoice_keys(books: pl.DataFrame, rules: Rules) -> pl.DataFrame:
-    """Each invoice's exact key (its pieces run together) and loose key, where the key is usable: long
-    enough and holding a digit, or ordinary words and numbers of titles would match it."""
+def _invoice_keys(books: pl.DataFrame) -> pl.DataFrame:
+    """Each invoice's exact key (its pieces run together), loose key (leading zeros dropped) and name, for
+    those with a digit in their number (a number of words only would match ordinary words of titles)."""
     return books.select(
         "iri",
         pl.col("pieces").list.join("").alias("exact"),
         pl.col("pieces").list.eval(_loose(pl.element())).list.join("-").alias("loose"),
         pl.col("pieces").list.len().alias("width"),
-    ).filter(
-        pl.col("exact").str.len_chars() >= rules.min_reference_length, pl.col("exact").str.contains(r"[0-9]")
-    )
+        pl.col("invoice_name").alias("text"),
+    ).filter(pl.col("exact").str.contains(r"[0-9]"))
 
 
 def _title_windows(incoming: pl.DataFrame, keys: pl.DataFrame, rules: Rules) -> pl.DataFrame:
@@ -207,10 +229,34 @@ def _title_windows(incoming: pl.DataFrame, keys: pl.DataFrame, rules: Rules) -> 
     return pl.concat(windows)
 
 
+def _whole_pairs(incoming: pl.DataFrame, keys: pl.DataFrame) -> pl.DataFrame:
+    """(line, invoice) pairs where a short invoice number (under `min_reference_length` characters) is all a
+    title says besides words like "faktura nr", or all a structured reference or split-payment INV field
+    holds: found inside longer text, "123" would be any number."""
+    schema = {"line_id": pl.String, "iri": pl.String, "ref_kind": pl.String, "ref_text": pl.String}
+    if keys.is_empty():
+        return pl.DataFrame(schema=schema)
+    longest = int(keys.select(pl.col("text").str.len_chars().max()).item())
+    stands_alone = (
+        incoming.unpivot(["whole_title", "whole_reference"], index="line_id", value_name="alone")
+        .drop_nulls("alone")
+        .filter(pl.col("alone").str.len_chars() <= longest + _TITLE_WORDS_ROOM)  # more would not be alone
+        .with_columns(
+            pl.col("alone").map_elements(whole_reference_key, return_dtype=pl.String).alias("exact")
+        )
+    )
+    return stands_alone.join(keys.select("iri", "exact"), on="exact").select(
+        "line_id", "iri", pl.lit("invoice_number").alias("ref_kind"), pl.col("alone").alias("ref_text")
+    )
+
+
 def _reference_pairs(incoming: pl.DataFrame, books: pl.DataFrame, rules: Rules) -> pl.DataFrame:
     """(line, invoice) pairs whose title names the invoice's number; a number found inside a longer one
     found in the same title is not a reference of its own (2026/04/0123 inside FV/2026/04/0123)."""
-    keys = _invoice_keys(books, rules)
+    all_keys = _invoice_keys(books)
+    short = pl.col("exact").str.len_chars() < rules.min_reference_length
+    alone = _whole_pairs(incoming, all_keys.filter(short, pl.col("exact").str.len_chars() >= SHORT_MIN))
+    keys = all_keys.filter(~short)
     windows = _title_windows(incoming, keys, rules)
     exact = windows.join(keys.select("iri", "exact"), on="exact").with_columns(
         pl.lit("invoice_number").alias("ref_kind")
@@ -233,9 +279,8 @@ def _reference_pairs(incoming: pl.DataFrame, books: pl.DataFrame, rules: Rules) 
         .select("line_id", "start", "end")
         .unique()
     )
-    return spans.join(inner, on=["line_id", "start", "end"], how="anti").select(
-        "line_id", "iri", "ref_kind", "ref_text"
-    )
+    found = spans.join(inner, on=["line_id", "start", "end"], how="anti")
+    return pl.concat([found.select("line_id", "iri", "ref_kind", "ref_text"), alone])
 
 
 def _ksef_pairs(incoming: pl.DataFrame, books: pl.DataFrame) -> pl.DataFrame:
