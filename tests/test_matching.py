@@ -121,7 +121,7 @@ def test_an_auto_post_names_the_level_of_every_comparison():
     [row] = table([ln], [invoice(101, "FV/2026/10/0101", "2460.00")]).rows(named=True)
     assert (row["decision"], row["rank"], row["ref_text"]) == ("auto_post", 1, "FV 2026 10 0101")
     levels = [c.levels[row[f"level:{c.name}"]].label for c in RULES.comparisons]
-    assert levels == ["invoice number in the title", "equals the open amount", "payer name matches the client"]
+    assert levels == ["invoice number in the title", "equals the open amount", "payer name is the client's"]
 
 
 def test_an_amount_shared_by_many_open_invoices_brings_none_of_them_in():

@@ -58,7 +58,7 @@ def test_every_signal_builds_a_condition_and_explains_a_pair():
     pairs = pl.DataFrame({
         "ref_kind": ["invoice_number", None], "line_currency": ["PLN", "EUR"], "invoice_currency": ["PLN", "PLN"],
         "line_units": [1_000_000, 990_000], "open_units": [1_000_000, 1_000_000], "name_similarity": [0.95, None],
-        "payer": ["ACME", None],
+        "name_level": ["same name", None], "payer": ["ACME", None],
     })  # fmt: skip
     view = PairView("FV 1", "FV/1", Decimal("100.00"), "PLN", Decimal("100.00"), "PLN", "ACME", "Acme", 0.95)
     for signal in SIGNALS.values():

@@ -12,6 +12,7 @@ Pair table columns a condition may use:
     line_units       the line's amount and         open_units        the invoice's open amount, both in
                      ten-thousandths (exact integers: money is never a float here)
     name_similarity  0..1, null when either name is missing
+    name_level       the payer/client name level of reconcile.matching.names (NAME_LEVELS)
     payer            the payer's name on the line, null or "" when the bank gave none
 """
 
@@ -23,6 +24,7 @@ from decimal import Decimal
 
 import polars as pl
 
+from reconcile.matching.names import DIFFERS_IN_NUMBER, DIFFERS_IN_WORD, MISSING, RESEMBLES, SAME, TRUNCATED
 from reconcile.money import format_amount
 
 # Amounts in the pair table are integers of this many units per currency unit: exact for every ISO 4217
@@ -57,7 +59,7 @@ def _explain_amount(pair: PairView) -> str:
 
 
 def _explain_payer(pair: PairView) -> str:
-    if pair.name_similarity is None:
+    if not pair.payer or not pair.client_name or pair.name_similarity is None:
         return ""
     return f"'{pair.payer}' ~ '{pair.client_name}', {pair.name_similarity:.0%}"
 
@@ -75,6 +77,10 @@ class Signal:
 
 def _reference(kind: str) -> Callable[[Params], pl.Expr]:
     return lambda p: pl.col("ref_kind").eq(kind).fill_null(False)
+
+
+def _name(*levels: str) -> Callable[[Params], pl.Expr]:
+    return lambda p: pl.col("name_level").is_in(list(levels)).fill_null(False)
 
 
 def _within(p: Params) -> pl.Expr:
@@ -104,8 +110,16 @@ _SIGNALS = (
     Signal("name_at_least", ("threshold",),
            lambda p: pl.col("name_similarity").ge(p["threshold"]).fill_null(False), _explain_payer,
            "the payer's name resembles the client's at least `threshold` (0..1)"),
-    Signal("name_missing", (), lambda p: pl.col("payer").fill_null("").eq(""), _explain_payer,
-           "the bank line carries no payer name"),
+    Signal("name_same", (), _name(SAME), _explain_payer,
+           "the payer's name is the client's (legal forms, case, accents and word order aside)"),
+    Signal("name_truncated", (), _name(TRUNCATED), _explain_payer,
+           "the payer's name is the start of the client's, where banks cut names (18 to 35 characters)"),
+    Signal("name_resembles", (), _name(RESEMBLES), _explain_payer,
+           "the payer's name resembles the client's (a typo, a word more or less)"),
+    Signal("name_differs", (), _name(DIFFERS_IN_NUMBER, DIFFERS_IN_WORD), _explain_payer,
+           "the names are alike but for a number or a distinctive word: another payer (partner_1, partner_3)"),
+    Signal("name_missing", (), lambda p: pl.col("name_level").fill_null(MISSING).eq(MISSING), _explain_payer,
+           "the bank line carries no payer name, or the invoice no client name"),
 )  # fmt: skip
 
 SIGNALS: dict[str, Signal] = {signal.name: signal for signal in _SIGNALS}

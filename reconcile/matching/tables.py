@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
-from reconcile.matching.names import similarity
+from reconcile.matching.names import compare_name_pairs
 from reconcile.matching.references import (
     SHORT_MIN,
     SPLIT_PAYMENT_PATTERN,
@@ -330,18 +330,21 @@ def _candidates(incoming: pl.DataFrame, books: pl.DataFrame, rules: Rules) -> pl
 # -- scoring -------------------------------------------------------------------------------------------
 
 
-def _name_similarities(pairs: pl.DataFrame) -> pl.DataFrame:
-    """Name similarity of each distinct (payer, client) pair among the candidates, computed once."""
+def _name_evidence(pairs: pl.DataFrame) -> pl.DataFrame:
+    """The name score and level of each distinct (payer, client) pair among the candidates, computed once
+    (reconcile.matching.names.compare_name_pairs)."""
     distinct = pairs.select("payer", "client_name").unique().drop_nulls()
-    distinct = distinct.filter(pl.col("payer") != "", pl.col("client_name") != "")
-    scores = [similarity(p, c) for p, c in distinct.iter_rows()]
-    return distinct.with_columns(pl.Series("name_similarity", scores, dtype=pl.Float64))
+    scores, levels = compare_name_pairs(distinct["payer"].to_list(), distinct["client_name"].to_list())
+    return distinct.with_columns(
+        pl.Series("name_similarity", scores, dtype=pl.Float64),
+        pl.Series("name_level", levels, dtype=pl.String),
+    )
 
 
 def _score(pairs: pl.DataFrame, incoming: pl.DataFrame, books: pl.DataFrame, rules: Rules) -> pl.DataFrame:
     """Each pair's level per comparison (the first whose condition holds), odds and probability."""
     table = pairs.join(incoming, on="line_id").join(books.drop("pieces", "ksef_number"), on="iri")
-    table = table.join(_name_similarities(table), on=["payer", "client_name"], how="left")
+    table = table.join(_name_evidence(table), on=["payer", "client_name"], how="left")
     odds = pl.lit(rules.prior_odds, dtype=pl.Float64)
     lacking: list[pl.Expr] = []  # the name of each required comparison whose strong levels did not fire
     levels: list[pl.Expr] = []
