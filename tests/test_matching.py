@@ -4,9 +4,14 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import polars as pl
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from reconcile.matching import match_tables
 from reconcile.matching.engine import match_lines
-from reconcile.matching.tables import frames
+from reconcile.matching.references import whole_reference_key
+from reconcile.matching.tables import frames, whole_key
 from reconcile.model import Decision
 from reconcile.rules import load_rules
 from tests.factories import invoice, line
@@ -164,3 +169,24 @@ def test_a_short_number_in_a_split_payment_invoice_field_counts():
     ln = line("80.00", "/VAT/14,96/IDC/5261040828/INV/123/TXT/abonament")
     rows = table([ln], [invoice(3, "123", "80.00")]).rows(named=True)
     assert (rows[0]["invoice_iri"], rows[0]["ref_text"], rows[0]["decision"]) == ("/invoices/3", "123", "auto_post")
+
+
+@settings(max_examples=300)
+@given(st.lists(st.sampled_from(["FAKTURA", "nr", "Nr.", "123", "FV/7", "za", "0042", "Zahlung", "-", "ß1"]),
+                max_size=6).map(" ".join))  # fmt: skip
+def test_the_cores_whole_title_key_is_the_reference_modules(title):
+    assert pl.select(whole_key(pl.lit(title))).item() == whole_reference_key(title)
+
+
+def test_a_number_read_with_zeros_dropped_does_not_hide_one_written_exactly_inside_it():
+    exact = invoice(1, "2026-2500", "300.00")
+    other = invoice(2, "INV-2026-02500", "999.00", client="Other Client GmbH")
+    ln = line("300.00", "Inv 2026-2500 thank you", payer="ACME LOGISTICS SP Z O O")
+    rows = table([ln], [exact, other]).rows(named=True)
+    assert (rows[0]["invoice_iri"], rows[0]["decision"]) == ("/invoices/1", "auto_post")
+
+
+def test_courtesy_words_around_a_short_number_leave_it_standing_alone():
+    for title in ("RECHNUNG 9071 VIELEN DANK", "Betaling af faktura 9071", "Przelew za 9071 dziękujemy"):
+        [row] = table([line("50.00", title)], [invoice(7, "9071", "50.00")]).rows(named=True)
+        assert (row["ref_text"], row["decision"]) == (title, "auto_post")

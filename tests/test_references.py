@@ -363,3 +363,13 @@ def test_a_creditor_reference_no_invoice_carries_finds_nothing():
     index = ReferenceIndex()
     index.add("/invoices/1", "FV/2026/04/0123", None, creditor_reference="RF18 5390 0754 7034")
     assert found(index, "+++010/8068/17183+++") == []
+
+
+@given(st.binary(max_size=64), st.sampled_from([0x07, 0x31, 0x9B]), st.integers(0, 255))
+def test_crc8_by_table_is_the_bitwise_crc8(data: bytes, poly: int, init: int) -> None:
+    crc = init
+    for byte in data:
+        crc ^= byte
+        for _ in range(8):
+            crc = ((crc << 1) ^ poly) & 0xFF if crc & 0x80 else (crc << 1) & 0xFF
+    assert crc8(data, poly, init) == crc

@@ -41,12 +41,23 @@ KSEF_LENIENT_PATTERN = re.compile(
 )
 
 
+def _crc8_byte(value: int, poly: int) -> int:
+    for _ in range(8):
+        value = ((value << 1) ^ poly) & 0xFF if value & 0x80 else (value << 1) & 0xFF
+    return value
+
+
+# CRC-8 one byte at a time (the bitwise loop above, precomputed): checking every KSeF number of a large
+# batch's titles is then a lookup per character.
+_CRC8_TABLE = bytes(_crc8_byte(value, 0x07) for value in range(256))
+
+
 def crc8(data: bytes, poly: int = 0x07, init: int = 0x00) -> int:
+    """CRC-8 (polynomial x^8 + x^2 + x + 1, no reflection, no final XOR), as KSeF numbers carry it."""
+    table = _CRC8_TABLE if poly == 0x07 else bytes(_crc8_byte(value, poly) for value in range(256))
     crc = init
     for byte in data:
-        crc ^= byte
-        for _ in range(8):
-            crc = ((crc << 1) ^ poly) & 0xFF if crc & 0x80 else (crc << 1) & 0xFF
+        crc = table[crc ^ byte]
     return crc
 
 
@@ -112,6 +123,8 @@ _WORDS = """
     INVOICE INVOICES INV NR NO NUMBER NUMER NUMERO NUM FAKTURA FAKTURY FAKTURE FAKTURZE FAKT FV FA VAT RECHNUNG
     RECHNUNGSNR RG RE FACTURE FACTURA FACTUUR LASKU REF PAYMENT PAY FOR OF ZA DLA TYTULEM ZAPLATA ZAPLATY OPLATA
     PLATNOSC PRZELEW ZAHLUNG PAIEMENT BETALING DZIEKUJE THANKS THANK YOU NOTPROVIDED
+    FAKTURANR DZIEKUJEMY VIELEN DANK DANKE MIT FREUNDLICHEN GRUSSEN AF TAK FOR BETALNING MERCI BEDANKT
+    GRACIAS GRAZIE KIITOS
 """
 TITLE_WORDS = frozenset(_WORDS.split())
 # Title words that are also invoice-number prefixes: "FV123456" is a number, not "FV" glued to "123456".

@@ -24,9 +24,8 @@ from reconcile.matching.names import compare_name_pairs
 from reconcile.matching.references import (
     SHORT_MIN,
     SPLIT_PAYMENT_PATTERN,
+    TITLE_WORDS,
     find_ksef_numbers,
-    normalise_ksef,
-    whole_reference_key,
 )
 from reconcile.matching.signals import SIGNALS, UNITS
 from reconcile.matching.text import SPECIAL_LETTERS
@@ -43,6 +42,9 @@ INVOICE_COLUMNS = ("iri", "name", "client_name", "open_amount", "currency", "kse
 
 _REF_STRENGTH = {"ksef": 3, "invoice_number": 2, "invoice_number_loose": 1}
 _KSEF_HINT = r"\d{10}-\d{8}-"  # cheap test for titles that may hold a KSeF number (checked in Python)
+_KSEF_PARTS = (
+    r"^(?P<nip>\d{10})-(?P<day>\d{8})-(?P<a>[0-9A-F]{6})-?(?P<b>[0-9A-F]{6})-(?P<check>[0-9A-F]{2})$"
+)
 # How much longer than the longest short invoice number a title may be and still hold nothing else but
 # words like "faktura nr" around it.
 _TITLE_WORDS_ROOM = 40
@@ -229,6 +231,17 @@ def _title_windows(incoming: pl.DataFrame, keys: pl.DataFrame, rules: Rules) -> 
     return pl.concat(windows)
 
 
+def whole_key(text: pl.Expr) -> pl.Expr:
+    """reconcile.matching.references.whole_reference_key on a column: the text's pieces without the title
+    words (TITLE_WORDS) at either end, run together; null when nothing else is there."""
+    pieces = _folded_tokens(text)
+    kept = pieces.list.eval(~pl.element().is_in(list(TITLE_WORDS)))
+    first = kept.list.arg_max()
+    last = kept.list.len() - 1 - kept.list.reverse().list.arg_max()
+    key = pieces.list.slice(first, last - first + 1).list.join("")
+    return pl.when(kept.list.any()).then(key).otherwise(None)
+
+
 def _whole_pairs(incoming: pl.DataFrame, keys: pl.DataFrame) -> pl.DataFrame:
     """(line, invoice) pairs where a short invoice number (under `min_reference_length` characters) is all a
     title says besides words like "faktura nr", or all a structured reference or split-payment INV field
@@ -237,13 +250,15 @@ def _whole_pairs(incoming: pl.DataFrame, keys: pl.DataFrame) -> pl.DataFrame:
     if keys.is_empty():
         return pl.DataFrame(schema=schema)
     longest = int(keys.select(pl.col("text").str.len_chars().max()).item())
+    digits = keys.select(pl.col("exact").str.extract_all(r"[0-9]+").list.first().unique()).to_series()
     stands_alone = (
         incoming.unpivot(["whole_title", "whole_reference"], index="line_id", value_name="alone")
         .drop_nulls("alone")
-        .filter(pl.col("alone").str.len_chars() <= longest + _TITLE_WORDS_ROOM)  # more would not be alone
-        .with_columns(
-            pl.col("alone").map_elements(whole_reference_key, return_dtype=pl.String).alias("exact")
+        .filter(
+            pl.col("alone").str.len_chars() <= longest + _TITLE_WORDS_ROOM,  # more would not be alone
+            pl.col("alone").str.contains_any(digits.to_list()),  # digits never fold: a cheap first test
         )
+        .with_columns(whole_key(pl.col("alone")).alias("exact"))
     )
     return stands_alone.join(keys.select("iri", "exact"), on="exact").select(
         "line_id", "iri", pl.lit("invoice_number").alias("ref_kind"), pl.col("alone").alias("ref_text")
@@ -252,7 +267,7 @@ def _whole_pairs(incoming: pl.DataFrame, keys: pl.DataFrame) -> pl.DataFrame:
 
 def _reference_pairs(incoming: pl.DataFrame, books: pl.DataFrame, rules: Rules) -> pl.DataFrame:
     """(line, invoice) pairs whose title names the invoice's number; a number found inside a longer one
-    found in the same title is not a reference of its own (2026/04/0123 inside FV/2026/04/0123)."""
+    found as written in the same title is not a reference of its own (2026/04/0123 in FV/2026/04/0123)."""
     all_keys = _invoice_keys(books)
     short = pl.col("exact").str.len_chars() < rules.min_reference_length
     alone = _whole_pairs(incoming, all_keys.filter(short, pl.col("exact").str.len_chars() >= SHORT_MIN))
@@ -268,9 +283,14 @@ def _reference_pairs(incoming: pl.DataFrame, books: pl.DataFrame, rules: Rules) 
         .with_columns(pl.lit("invoice_number_loose").alias("ref_kind"))
     )
     spans = pl.concat([exact, loose]).drop("exact", "loose")
-    bounds = spans.select("line_id", "start", "end").unique()
+    # Only a run found as written hides the shorter runs inside it: "INV 2026 2500" read as INV-2026-02500
+    # with its zeros dropped must not hide invoice 2026-2500 written exactly; both are then weighed.
+    bounds = spans.select("line_id", "start", "end", "ref_kind").unique()
+    outer = bounds.filter(pl.col("ref_kind") == "invoice_number").drop("ref_kind")
     inner = (
-        bounds.join(bounds, on="line_id", suffix="_outer")
+        bounds.drop("ref_kind")
+        .unique()
+        .join(outer, on="line_id", suffix="_outer")
         .filter(
             pl.col("start_outer") <= pl.col("start"),
             pl.col("end") <= pl.col("end_outer"),
@@ -285,9 +305,13 @@ def _reference_pairs(incoming: pl.DataFrame, books: pl.DataFrame, rules: Rules) 
 
 def _ksef_pairs(incoming: pl.DataFrame, books: pl.DataFrame) -> pl.DataFrame:
     """(line, invoice) pairs whose title holds the invoice's KSeF number with a valid checksum."""
-    ksef = books.select(
-        "iri", pl.col("ksef_number").map_elements(normalise_ksef, return_dtype=pl.String).alias("ksef")
-    ).drop_nulls("ksef")
+    # The invoices' own numbers are only put in canonical form (the dash between the hex blocks may be
+    # missing); their checksum needs no check, as a title's number counts only when its own holds.
+    parts = pl.col("ksef_number").str.strip_chars().str.to_uppercase().str.extract_groups(_KSEF_PARTS)
+    canonical = pl.format(
+        "{}-{}-{}{}-{}", *(parts.struct.field(name) for name in ("nip", "day", "a", "b", "check"))
+    )
+    ksef = books.select("iri", canonical.alias("ksef")).drop_nulls("ksef")
     hinted = incoming.filter(pl.col("text").str.contains(_KSEF_HINT))
     if ksef.is_empty() or hinted.is_empty():
         return pl.DataFrame(
