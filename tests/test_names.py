@@ -354,3 +354,8 @@ def test_a_score_stays_within_its_level(a, b):
               DIFFERENT: (0.0, RESEMBLES_AT - 1e-9)}  # fmt: skip
     low, high = bounds[evidence.level]
     assert low <= evidence.score <= high
+
+
+def test_a_partnership_written_without_dots_is_the_same_name():
+    # Polish banks write "sp.j." as "SPJ" (the demo's Zielony Ogród statement line).
+    assert compare_names("ZIELONY OGROD SPJ", "Zielony Ogród sp.j.").level == SAME

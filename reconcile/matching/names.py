@@ -96,7 +96,7 @@ _LEGAL_FORMS = [
     "Sp. z o.o.", "Sp. zo.o.", "Sp. z oo", "Sp. zoo", "spzoo", "Spółka z o.o.",
     "Spółka z ograniczoną odpowiedzialnością", "Sp. z ograniczoną odpowiedzialnością", "Spółka akcyjna",
     "Spółka jawna", "Spółka komandytowa", "Spółka komandytowo-akcyjna", "Spółka partnerska", "Spółka cywilna",
-    "sp.j.", "sp.k.", "sp.p.", "S.K.A.", "S.A.", "S.C.", "SA", "SKA", "SJ", "SK", "SC", "SPK",
+    "sp.j.", "sp.k.", "sp.p.", "S.K.A.", "S.A.", "S.C.", "SA", "SKA", "SJ", "SK", "SC", "SPJ", "SPK", "SPP",
     # German, Austrian, Swiss
     "GmbH", "gGmbH", "mbH", "Gesellschaft mit beschränkter Haftung", "AG", "KG", "KGaA", "OHG", "UG",
     "UG (haftungsbeschränkt)", "haftungsbeschränkt", "e.K.", "e.Kfm.", "e.Kfr.", "e.V.", "eG", "GbR", "PartG",
