@@ -80,7 +80,7 @@ def candidates_per_line(corpus: Corpus, rules: Rules) -> dict[str, Any]:
     """How many (line, invoice) pairs the core scores per money-in line (read from its candidate step)."""
     prepared = tables._prepare_lines(corpus.line_frame())
     incoming = prepared.filter(pl.col("line_units") > 0)
-    books = tables._prepare_invoices(corpus.invoice_frame(), rules)
+    books = tables._prepare_invoices(corpus.invoice_frame())
     per_line = tables._candidates(incoming, books, rules).group_by("line_id").len()["len"]
     zero = incoming.height - per_line.len()
     return _summary(sorted([0] * zero + per_line.to_list()), "all lines")

@@ -64,7 +64,7 @@ def match_tables(lines: pl.DataFrame, invoices: pl.DataFrame, rules: Rules) -> p
     ref_text (the reference found), name_similarity, and note (why a line is not posted).
     """
     lines = _prepare_lines(lines)
-    books = _prepare_invoices(invoices, rules)
+    books = _prepare_invoices(invoices)
     incoming = lines.filter(pl.col("line_units") > 0)
     pairs = _candidates(incoming, books, rules)
     scored = _score(pairs, incoming, books, rules)
@@ -126,7 +126,7 @@ def _prepare_lines(lines: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _prepare_invoices(invoices: pl.DataFrame, rules: Rules) -> pl.DataFrame:
+def _prepare_invoices(invoices: pl.DataFrame) -> pl.DataFrame:
     return invoices.select(
         "iri",
         pl.col("name").alias("invoice_name"),
