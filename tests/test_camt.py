@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from reconcile.errors import HostileStatement, MalformedStatement, StatementError, UnrecognisedStatement
 from reconcile.model import BankLine, ParsedFile
 from reconcile.money import minor_units
+from reconcile.statements import xmlguard
 from reconcile.statements.base import LineIds, balance_warnings
 from reconcile.statements.camt import CamtReader
 from reconcile.statements.writers.camt import write_benchmark_file, write_camt053
@@ -799,3 +800,18 @@ def test_the_benchmark_file_is_a_balanced_statement_of_the_asked_size(tmp_path: 
     assert balance_warnings(path, parsed.statements) == []
     assert any("ł" in (line.counterparty_name or "") for line in parsed.lines)
 
+
+
+def test_latin1_found_only_past_the_first_sample_is_chosen_from_where_utf8_stops(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A large export whose first megabytes are ASCII: the evidence is read around the first byte that is
+    # not UTF-8, and the sample's cut edges (which may split a character) are dropped.
+    monkeypatch.setattr(xmlguard, "_ENCODING_SAMPLE", 512)
+    plain = "".join(ntry(details=tx(f"<RmtInf><Ustrd>Miete {n}</Ustrd></RmtInf>")) for n in range(20))
+    xml = undeclared(camt(plain + ntry(details=tx("<RmtInf><Ustrd>Miete Müller Straße</Ustrd></RmtInf>"))))
+    parsed = read(tmp_path, xml.encode("latin-1"))
+    assert parsed.lines[-1].remittance == "Miete Müller Straße"
+    assert parsed.warnings[0].startswith(
+        "statement.xml: no encoding declared and not UTF-8, as XML then must be; read as Windows-1252"
+    )

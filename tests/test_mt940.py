@@ -688,3 +688,11 @@ def test_names_survive_every_code_page_polish_banks_use(tmp_path: Path, encoding
     parsed = written(tmp_path, lines, encoding=encoding)
     assert [(ln.counterparty_name, ln.remittance) for ln in parsed.lines] == [
         (ln.counterparty_name, ln.remittance) for ln in lines]
+
+
+def test_bytes_the_pinned_encoding_cannot_read_are_named_with_their_line(tmp_path: Path) -> None:
+    path = tmp_path / "s.sta"
+    path.write_bytes(statement(":61:2401020102C1,00NTRFNONREF//A1", ":86:Opłata").encode("utf-8"))
+    with pytest.raises(MalformedStatement) as caught:
+        Mt940Reader(encodings={ACCOUNT: "ascii"}).parse(path)
+    assert str(caught.value) == "s.sta, line 6: byte 0xC5 is not text in ascii, the encoding set for its account"

@@ -23,7 +23,7 @@ from reconcile.errors import MalformedStatement
 from reconcile.model import Balance, BankLine, ParsedFile, Statement
 from reconcile.money import minor_units
 from reconcile.statements.base import LineIds, read_bytes, strip_bom_and_space
-from reconcile.statements.text import country_of, decode, pinned_encoding
+from reconcile.statements.text import country_of, decode, label, pinned_encoding, undecodable
 
 RECORD_CODES = frozenset({"01", "02", "03", "16", "49", "88", "98", "99"})
 NAMES = {
@@ -93,11 +93,11 @@ class _Group:
 class Bai2Reader:
     format_name = "bai2"
 
-    def identify(self, path: Path, head: bytes) -> bool:
-        return _FILE_HEADER.match(strip_bom_and_space(head)) is not None
-
     def __init__(self, *, encodings: Mapping[str, str] | None = None) -> None:
         self.encodings = dict(encodings or {})  # account -> encoding, [statements.encodings]
+
+    def identify(self, path: Path, head: bytes) -> bool:
+        return _FILE_HEADER.match(strip_bom_and_space(head)) is not None
 
     def parse(self, path: Path) -> ParsedFile:
         data = read_bytes(path)
@@ -109,9 +109,11 @@ class Bai2Reader:
                 data, pinned=pinned_encoding(accounts, self.encodings), country=country_of(accounts)
             )
         except UnicodeDecodeError as exc:
+            byte, place = undecodable(data, exc)
             raise MalformedStatement(
-                path, f"cannot be read in the encoding set for its account: {exc}"
-            ) from None
+                path, f"byte {byte} is not text in {label(exc.encoding)}, the encoding set for its account",
+                place=place,
+            ) from None  # fmt: skip
         parsed = _Bai2Parse(path, decoded.text).run()
         note = decoded.warning(path.name)
         return replace(parsed, warnings=(note, *parsed.warnings)) if note else parsed

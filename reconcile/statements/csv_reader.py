@@ -29,7 +29,7 @@ from reconcile.statements.csv_profiles import (
     norm,
     shipped_profiles,
 )
-from reconcile.statements.text import decode
+from reconcile.statements.text import decode, undecodable
 
 _IBAN_SHAPE = re.compile(r"[A-Z]{2}\d{2}[A-Z0-9]{8,30}\Z")
 _CURRENCY = re.compile(r"[A-Z]{3}\Z")
@@ -185,13 +185,11 @@ def _decode_all(path: Path, data: bytes, encodings: Sequence[str]) -> tuple[str,
         else:
             decoded = decode(data, candidates=encodings)
     except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        byte = data[exc.start : exc.start + 1].hex().upper()
+        byte, place = undecodable(data, exc)
         raise MalformedStatement(
-            path,
-            f"byte 0x{byte} is not text in {' or '.join(encodings)}, the encodings this bank's exports use",
-            place=f"line {line}",
-        ) from None
+            path, f"byte {byte} is not text in {' or '.join(encodings)}, the encodings this bank's exports use",
+            place=place,
+        ) from None  # fmt: skip
     return decoded.text, decoded.warning(path.name, fix=_PROFILE_PIN_ADVICE)
 
 

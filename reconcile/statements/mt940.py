@@ -41,7 +41,7 @@ from reconcile.model import Balance, BankLine, ParsedFile, Statement
 from reconcile.money import minor_units
 from reconcile.statements.base import LineIds, read_bytes, strip_bom_and_space
 from reconcile.statements.mt940_details import Details, clean_text, iban_or_none, parse_details
-from reconcile.statements.text import Decoded, country_of, decode, pinned_encoding
+from reconcile.statements.text import Decoded, country_of, decode, label, pinned_encoding, undecodable
 
 FORMAT_NAME = "mt940"
 
@@ -73,7 +73,7 @@ def decode_statement(
         data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
     accounts = [m.group(1).decode("ascii").strip() for m in _ACCOUNT_RE.finditer(data, 0, 1 << 20)]
     pinned = encoding or pinned_encoding(accounts, pins or {})
-    return decode(data, pinned=pinned, country=country_of([a.rpartition("/")[2] for a in accounts]))
+    return decode(data, pinned=pinned, country=country_of(accounts))
 
 
 # -- fields ------------------------------------------------------------------------------------------
@@ -356,7 +356,13 @@ class Mt940Reader:
         data = read_bytes(path)
         try:
             decoded = decode_statement(data, self.encoding, self.encodings)
-        except (UnicodeDecodeError, LookupError) as exc:
+        except UnicodeDecodeError as exc:
+            byte, place = undecodable(data, exc)
+            raise MalformedStatement(
+                path, f"byte {byte} is not text in {label(exc.encoding)}, the encoding set for its account",
+                place=place,
+            ) from None  # fmt: skip
+        except LookupError as exc:
             raise MalformedStatement(path, f"cannot be read in the encoding set for it: {exc}") from exc
         text = decoded.text
         warnings = [note] if (note := decoded.warning(path.name)) else []

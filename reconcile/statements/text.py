@@ -16,7 +16,7 @@ import codecs
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
@@ -103,6 +103,12 @@ class Decoded:
         return f"{message}; {fix}"
 
 
+def undecodable(data: bytes, exc: UnicodeDecodeError) -> tuple[str, str]:
+    """Where bytes could not be read, as a person is told it: the byte ("0x81") and its place ("line 2")."""
+    line = data.count(b"\n", 0, exc.start) + 1
+    return f"0x{data[exc.start : exc.start + 1].hex().upper()}", f"line {line}"
+
+
 def canonical(name: str) -> str:
     """Python's own name for an encoding ("UTF8" -> "utf-8", "windows-1250" -> "cp1250"); LookupError if unknown.
 
@@ -184,13 +190,19 @@ def _rank(words: Counter[bytes], candidates: Sequence[str], country: str | None)
 
 def pinned_encoding(accounts: Sequence[str], pins: Mapping[str, str]) -> str | None:
     """The encoding the configuration pins for this file's account(s) ([statements.encodings]), if any."""
-    for account in accounts:
-        # As written, and as the IBAN inside "BIC/IBAN" or "IBAN EUR", the ways MT940's :25: writes it.
-        for form in (account, account.rpartition("/")[2], account.split(" ")[0]):
-            found = pins.get(normalise_account(form))
-            if found:
-                return found
+    for form in _account_forms(accounts):
+        found = pins.get(form)
+        if found:
+            return found
     return None
+
+
+def _account_forms(accounts: Sequence[str]) -> Iterator[str]:
+    """Each account as written, and as the IBAN inside "BIC/IBAN" or "IBAN EUR" (how MT940's :25: writes
+    it), normalised as the configuration keys accounts."""
+    for account in accounts:
+        for form in (account, account.rpartition("/")[2], account.split(" ")[0]):
+            yield normalise_account(form)
 
 
 _IBAN_COUNTRY = re.compile(r"([A-Z]{2})\d\d[A-Z0-9]{8,30}\Z")
@@ -198,8 +210,8 @@ _IBAN_COUNTRY = re.compile(r"([A-Z]{2})\d\d[A-Z0-9]{8,30}\Z")
 
 def country_of(accounts: Sequence[str]) -> str | None:
     """The country of the first account written as an IBAN: the languages its bank's text is in."""
-    for account in accounts:
-        match = _IBAN_COUNTRY.match(normalise_account(account))
+    for form in _account_forms(accounts):
+        match = _IBAN_COUNTRY.match(form)
         if match:
             return match.group(1)
     return None

@@ -155,16 +155,20 @@ def choose_encoding(path: Path, *, pins: Mapping[str, str] | None = None) -> Xml
             if _DECLARED_ENCODING.match(sample):
                 return XmlEncoding()
             bad_byte = _first_non_utf8(sample, fh)
-            if bad_byte is not None and bad_byte >= len(sample):  # evidence from where it is not UTF-8
-                fh.seek(max(0, bad_byte - _ENCODING_SAMPLE // 2))
+            starts_inside = False
+            if bad_byte is not None and bad_byte >= len(sample):  # the evidence is where UTF-8 stops
+                starts_inside = True
+                fh.seek(bad_byte - _ENCODING_SAMPLE // 2)
                 sample = fh.read(_ENCODING_SAMPLE)
+            ends_inside = fh.read(1) != b""
     except OSError as exc:
         raise StatementError(path, f"cannot be opened ({exc.strerror or exc})") from exc
     if bad_byte is None and sample.isascii():
         return XmlEncoding()
-    # Cut at line ends: the sample's edges may split a character.
-    sample = sample[sample.find(b"\n") + 1 if bad_byte and bad_byte >= _ENCODING_SAMPLE else 0 :]
-    if len(sample) >= _ENCODING_SAMPLE // 2:
+    # A sample cut out of a larger file is cut again at line ends: its edges may split a character.
+    if starts_inside:
+        sample = sample[sample.find(b"\n") + 1 :]
+    if ends_inside:
         sample = sample[: sample.rfind(b"\n") + 1] or sample
     candidates = [name for name in DEFAULT_CANDIDATES if bad_byte is None or name != "utf-8"]
     decoded = decode(sample, candidates=candidates, country=country_of(accounts))
