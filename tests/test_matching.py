@@ -10,8 +10,9 @@ from hypothesis import strategies as st
 
 from reconcile.matching import match_tables
 from reconcile.matching.engine import match_lines
+from reconcile.matching.reference_join import whole_key
 from reconcile.matching.references import whole_reference_key
-from reconcile.matching.tables import frames, whole_key
+from reconcile.matching.tables import frames
 from reconcile.model import Decision
 from reconcile.rules import load_rules
 from tests.factories import invoice, line
