@@ -23,6 +23,7 @@ import pytest
 from reconcile.errors import RunLockedError, StoreError
 from reconcile.model import Decision, Match, Posting
 from reconcile.store.db import Database, open_database
+from reconcile.store.migrations import MIGRATIONS
 from reconcile.store.state import State
 from tests.conftest import POSTGRES_ADMIN_URL, POSTGRES_AT
 from tests.factories import line
@@ -88,19 +89,19 @@ def test_amounts_survive_the_database_exactly(state):
 
 def test_a_line_cannot_be_queued_for_posting_twice(state):
     ln = imported(state, line("10.00", "FV1", ref="R1"))
-    assert state.enqueue_posting(posting_for(ln)) is True
-    assert state.enqueue_posting(posting_for(ln, "run-2")) is False
+    assert state.enqueue_postings([posting_for(ln)]) is True
+    assert state.enqueue_postings([posting_for(ln, "run-2")]) is False
 
 
 def test_a_line_never_imported_cannot_be_queued(state):
-    assert state.enqueue_posting(posting_for(line("10.00", "FV1", ref="R1"))) is False
+    assert state.enqueue_postings([posting_for(line("10.00", "FV1", ref="R1"))]) is False
     assert state.unfinished_postings() == []
 
 
 def test_an_unconfirmed_posting_waits_in_the_outbox_with_its_attempts(state):
     ln = imported(state, line("10.00", "FV1", ref="R1"))
     p = posting_for(ln)
-    state.enqueue_posting(p)
+    state.enqueue_postings([p])
     state.mark_sending(p)
     [left] = state.unfinished_postings()
     assert (left.state, left.attempts) == ("sending", 1)
@@ -112,7 +113,7 @@ def test_an_unconfirmed_posting_waits_in_the_outbox_with_its_attempts(state):
 def test_a_transient_error_keeps_the_posting_in_the_outbox_with_the_error(state):
     ln = imported(state, line("10.00", "FV1", ref="R1"))
     p = posting_for(ln)
-    state.enqueue_posting(p)
+    state.enqueue_postings([p])
     state.note_posting_error(p, "Flowtly did not answer")
     [left] = state.postings_for_run("run-1")
     assert (left.state, left.last_error) == ("pending", "Flowtly did not answer")
@@ -121,7 +122,7 @@ def test_a_transient_error_keeps_the_posting_in_the_outbox_with_the_error(state)
 def test_decisions_do_not_override_a_posted_line(state):
     ln = imported(state, line("10.00", "FV1", ref="R1"))
     p = posting_for(ln)
-    state.enqueue_posting(p)
+    state.enqueue_postings([p])
     state.mark_posted(p, "/invoice-transactions/9", "run-1")
     state.record_decisions("run-2", [Match(ln, Decision.UNMATCHED, note="x")])
     state.set_line_status(ln.line_id, "review", "run-2")
@@ -131,7 +132,7 @@ def test_decisions_do_not_override_a_posted_line(state):
 def test_a_refused_posting_sends_the_line_to_review(state):
     ln = imported(state, line("10.00", "FV1", ref="R1"))
     p = posting_for(ln)
-    state.enqueue_posting(p)
+    state.enqueue_postings([p])
     state.mark_refused(p, "amount: too large", "run-1")
     assert state.line_statuses([ln.line_id]) == {ln.line_id: "review"}
     assert state.unfinished_postings() == []
@@ -158,8 +159,8 @@ def test_two_writers_racing_for_one_line_queue_it_once(database_url, state, db):
     with ThreadPoolExecutor(max_workers=1) as writer:  # one thread: a connection stays in its thread
         other = writer.submit(lambda: State(open_database(database_url))).result()
         with db.transaction():
-            assert state.enqueue_posting(posting_for(ln)) is True
-            second = writer.submit(other.enqueue_posting, posting_for(ln, "run-2"))
+            assert state.enqueue_postings([posting_for(ln)]) is True
+            second = writer.submit(other.enqueue_postings, [posting_for(ln, "run-2")])
             time.sleep(0.3)
             assert not second.done()  # waiting for the first writer, not reading past it
         assert second.result(timeout=30) is False
@@ -171,7 +172,7 @@ def test_migrations_are_recorded_and_not_reapplied(database_url):
     State(open_database(database_url)).close()
     db = open_database(database_url)
     State(db)
-    assert [r["name"] for r in db.query("SELECT name FROM schema_migrations")] == ["0001_initial"]
+    assert [r["name"] for r in db.query("SELECT name FROM schema_migrations")] == [name for name, _ in MIGRATIONS]
     db.close()
 
 

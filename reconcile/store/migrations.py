@@ -84,6 +84,30 @@ MIGRATIONS: list[tuple[str, str]] = [
         )
         """,
     ),
+    (
+        # Payers learned from confirmed matches (reconcile.store.learned), and the pairs people rejected.
+        # Dates are ISO text, so that the larger date is the larger text on both backends.
+        "0002_learned_payers",
+        """
+        CREATE TABLE learned_payers (
+            payer_iban     TEXT NOT NULL,
+            client_iri     TEXT NOT NULL,
+            client_name    TEXT,
+            confirmations  INTEGER NOT NULL,
+            first_seen     TEXT NOT NULL,
+            last_seen      TEXT NOT NULL,
+            PRIMARY KEY (payer_iban, client_iri)
+        );
+        CREATE TABLE never_match (
+            payer_kind  TEXT NOT NULL CHECK (payer_kind IN ('iban', 'name')),
+            payer       TEXT NOT NULL,
+            client_iri  TEXT NOT NULL,
+            reason      TEXT NOT NULL,
+            created_at  TEXT NOT NULL,
+            PRIMARY KEY (payer_kind, payer, client_iri)
+        )
+        """,
+    ),
 ]
 
 

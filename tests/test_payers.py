@@ -1,0 +1,191 @@
+"""Evidence from payers learned before and from clients' virtual accounts, on small hand-built tables."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import polars as pl
+
+from reconcile.matching.payers import client_leads, learned_evidence, virtual_accounts, virtual_evidence
+
+ACME, BOREAL, CEDAR = "/clients/1", "/clients/2", "/clients/3"
+ACME_PAYS = "PL61109010140000071219812874"  # confirmed for Acme only
+ACCOUNTANT = "DE89370400440532013000"  # confirmed for Acme and for Boreal
+STRANGER = "NL91ABNA0417164300"  # never confirmed
+MAIN = "PL27114020040000300201355387"  # the company's account, on most invoices
+ACME_VIRTUAL = "PL83101010230000261395100000"
+SHARED = "PL02109024020000000612345678"  # on invoices of two clients
+
+
+def learned() -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "iban": [ACME_PAYS, ACCOUNTANT, ACCOUNTANT],
+            "client_iri": [ACME, ACME, BOREAL],
+            "count": [3, 1, 2],
+            "last_seen": [date(2026, 11, 2), date(2026, 9, 1), date(2026, 10, 1)],
+            "clients": [1, 2, 2],
+        }
+    )
+
+
+def pairs(*rows: tuple[str, str, str | None, str | None]) -> pl.DataFrame:
+    return pl.DataFrame(
+        rows,
+        schema={"line_id": pl.String, "iri": pl.String, "payer_iban": pl.String, "client_iri": pl.String},
+        orient="row",
+    )
+
+
+def books(*rows: tuple[str, str | None, str | None]) -> pl.DataFrame:
+    return pl.DataFrame(
+        rows, schema={"iri": pl.String, "client_iri": pl.String, "bank_account": pl.String}, orient="row"
+    )
+
+
+def the_books() -> pl.DataFrame:
+    return books(
+        ("/invoices/1", ACME, MAIN),
+        ("/invoices/2", BOREAL, MAIN),
+        ("/invoices/3", CEDAR, MAIN),
+        ("/invoices/4", ACME, "pl83 1010 1023 0000 2613 9510 0000"),  # Flowtly may write it in groups
+        ("/invoices/5", ACME, ACME_VIRTUAL),
+        ("/invoices/6", BOREAL, SHARED),
+        ("/invoices/7", CEDAR, SHARED),
+        ("/invoices/8", CEDAR, None),
+    )
+
+
+def incoming(*rows: tuple[str, str | None, str]) -> pl.DataFrame:
+    return pl.DataFrame(
+        rows, schema={"line_id": pl.String, "payer_iban": pl.String, "account": pl.String}, orient="row"
+    )
+
+
+def levels(table: pl.DataFrame) -> list[tuple[str, str | None, int]]:
+    return table.select("line_id", "iban_level", "iban_count").rows()
+
+
+# -- learned payer IBANs -------------------------------------------------------------------------------
+
+
+def test_an_iban_confirmed_for_this_client_alone_is_learned():
+    found = learned_evidence(pairs(("L1", "/invoices/1", ACME_PAYS, ACME)), learned())
+    assert levels(found) == [("L1", "learned", 3)]
+
+
+def test_an_iban_that_paid_for_several_clients_is_demoted():
+    found = learned_evidence(pairs(("L1", "/invoices/2", ACCOUNTANT, BOREAL)), learned())
+    assert levels(found) == [("L1", "learned_shared", 2)]
+
+
+def test_an_iban_known_only_for_other_clients_is_evidence_against():
+    found = learned_evidence(
+        pairs(("L1", "/invoices/2", ACME_PAYS, BOREAL), ("L2", "/invoices/3", ACCOUNTANT, CEDAR)), learned()
+    )
+    assert levels(found) == [("L1", "learned_other", 0), ("L2", "learned_other", 0)]
+
+
+def test_no_iban_an_unknown_iban_or_an_unknown_client_says_nothing():
+    found = learned_evidence(
+        pairs(
+            ("L1", "/invoices/1", None, ACME),
+            ("L2", "/invoices/1", STRANGER, ACME),
+            ("L3", "/invoices/9", ACME_PAYS, None),
+        ),
+        learned(),
+    )
+    assert levels(found) == [("L1", None, 0), ("L2", None, 0), ("L3", None, 0)]
+
+
+def test_nothing_learned_yet_leaves_every_pair_unknown():
+    table = pairs(("L1", "/invoices/1", ACME_PAYS, ACME))
+    found = learned_evidence(table, None)
+    assert levels(found) == [("L1", None, 0)]
+    assert found.columns == [*table.columns, "iban_level", "iban_count"]
+    assert found.schema["iban_level"] == pl.String and found.schema["iban_count"] == pl.Int64
+
+
+def test_the_evidence_keeps_every_pair_once_and_in_order():
+    payers = (ACME_PAYS, ACCOUNTANT, None)
+    table = pairs(*[(f"L{i}", f"/invoices/{i % 3}", payers[i % 3], ACME) for i in range(9)])
+    found = learned_evidence(table, learned())
+    assert found.select("line_id", "iri").equals(table.select("line_id", "iri"))
+
+
+# -- virtual accounts ----------------------------------------------------------------------------------
+
+
+def test_an_account_on_one_clients_invoices_is_that_clients_virtual_account():
+    assert virtual_accounts(the_books()).rows() == [(ACME_VIRTUAL, ACME)]
+
+
+def test_the_main_account_is_no_virtual_account_even_with_a_single_client():
+    one_client = books(
+        ("/invoices/1", ACME, MAIN), ("/invoices/2", ACME, MAIN), ("/invoices/3", ACME, ACME_VIRTUAL)
+    )
+    assert virtual_accounts(one_client).rows() == [(ACME_VIRTUAL, ACME)]
+    assert virtual_accounts(books(("/invoices/1", ACME, MAIN))).is_empty()
+
+
+def test_accounts_tied_for_the_most_invoices_are_all_taken_for_main():
+    tied = books(("/invoices/1", ACME, ACME_VIRTUAL), ("/invoices/2", BOREAL, MAIN))
+    assert virtual_accounts(tied).is_empty()
+
+
+def test_an_account_on_an_invoice_without_client_identifies_no_one():
+    unknown = books(
+        ("/invoices/1", ACME, MAIN),
+        ("/invoices/2", BOREAL, MAIN),
+        ("/invoices/3", ACME, ACME_VIRTUAL),
+        ("/invoices/4", None, ACME_VIRTUAL),
+        ("/invoices/5", None, SHARED),
+    )
+    assert virtual_accounts(unknown).is_empty()
+
+
+def test_a_pair_knows_when_the_line_reached_the_clients_virtual_account():
+    table = pl.DataFrame(
+        {
+            "line_id": ["L1", "L1", "L2", "L3"],
+            "iri": ["/invoices/1", "/invoices/2", "/invoices/1", "/invoices/6"],
+            "account": ["PL83 1010 1023 0000 2613 9510 0000", ACME_VIRTUAL, MAIN, SHARED],
+            "client_iri": [ACME, BOREAL, ACME, BOREAL],
+        }
+    )
+    found = virtual_evidence(table, the_books())
+    assert found["virtual_account"].to_list() == [True, False, False, False]
+    assert found.columns == [*table.columns, "virtual_account"]
+
+
+# -- client leads --------------------------------------------------------------------------------------
+
+
+def test_a_learned_iban_and_a_virtual_account_lead_to_their_client():
+    lines = incoming(("L1", ACME_PAYS, MAIN), ("L2", STRANGER, ACME_VIRTUAL), ("L3", ACME_PAYS, ACME_VIRTUAL))
+    assert sorted(client_leads(lines, the_books(), learned()).rows()) == [
+        ("L1", ACME, "learned_iban"),
+        ("L2", ACME, "virtual_account"),
+        ("L3", ACME, "learned_iban"),
+        ("L3", ACME, "virtual_account"),
+    ]
+
+
+def test_the_main_account_is_never_a_lead():
+    lines = incoming(("L1", None, MAIN), ("L2", STRANGER, "pl27 1140 2004 0000 3002 0135 5387"))
+    assert client_leads(lines, the_books(), learned()).is_empty()
+
+
+def test_an_account_shared_by_two_clients_is_no_lead():
+    assert client_leads(incoming(("L1", None, SHARED)), the_books(), learned()).is_empty()
+
+
+def test_an_iban_that_paid_for_several_clients_is_no_lead():
+    assert client_leads(incoming(("L1", ACCOUNTANT, MAIN)), the_books(), learned()).is_empty()
+
+
+def test_leads_without_anything_learned_come_from_virtual_accounts_alone():
+    lines = incoming(("L1", ACME_PAYS, MAIN), ("L2", None, ACME_VIRTUAL))
+    found = client_leads(lines, the_books(), None)
+    assert found.rows() == [("L2", ACME, "virtual_account")]
+    assert found.schema == pl.Schema({"line_id": pl.String, "client_iri": pl.String, "via": pl.String})
