@@ -19,7 +19,7 @@ from reconcile.rules import Rules
 
 AUTO_POST, REVIEW, UNMATCHED, IGNORED = "auto_post", "review", "unmatched", "ignored"
 _DECISIONS = {
-    Decision.POSTED: AUTO_POST,  # match_lines says "posted" for what it would post automatically
+    Decision.AUTO_POST: AUTO_POST,
     Decision.REVIEW: REVIEW,
     Decision.UNMATCHED: UNMATCHED,
     Decision.IGNORED: IGNORED,
@@ -51,15 +51,14 @@ def outcomes(answer: pl.DataFrame | list[Match]) -> dict[str, Outcome]:
     result: dict[str, Outcome] = {}
     for match in answer:
         chosen = match.chosen
-        allocations = {chosen.invoice.iri: chosen.allocated_amount} if chosen is not None else {}
-        suggestions = tuple(s.invoice.iri for s in match.suggestions)
+        allocations = {a.invoice.iri: a.amount for a in chosen.allocations} if chosen is not None else {}
+        suggestions = tuple(inv.iri for s in match.suggestions for inv in s.invoices)
         result[match.line.line_id] = Outcome(_DECISIONS[match.decision], allocations, suggestions)
     return result
 
 
 def _from_table(rows: pl.DataFrame) -> dict[str, Outcome]:
-    # One row per line and allocation or suggestion; rank 1 is the allocation of an auto_post. When a line
-    # may hold several allocations (a combined payment), read them here.
+    # One row per line and allocation or suggestion; rank 1 holds the allocations of an auto_post.
     result: dict[str, Outcome] = {}
     ordered = rows.select("line_id", "decision", "invoice_iri", "amount", "rank").sort(
         "line_id", "rank", nulls_last=True

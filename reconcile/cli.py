@@ -136,6 +136,8 @@ def print_summary(summary: RunSummary, as_json: bool) -> None:
         for e in summary.earlier_lines:
             click.echo(f"  {describe_earlier(e)}")
         for d in Decision:
+            if d is Decision.AUTO_POST and not summary.counts.get(d.value):
+                continue  # only a dry run leaves lines to post: a run posts them
             if d is Decision.IGNORED:
                 click.echo(_row(d.value, summary.counts.get(d.value, 0), {}))
                 for kind, total in summary.ignored.items():

@@ -143,7 +143,8 @@ class Invoice:
 
 
 class Decision(enum.StrEnum):
-    POSTED = "posted"  # posted to Flowtly in this run
+    AUTO_POST = "auto_post"  # the engine's verdict: post without a person (the pipeline posts it)
+    POSTED = "posted"  # posted to Flowtly in this run (only the pipeline says so, once Flowtly has it)
     REVIEW = "review"  # a person should look; suggestions attached
     UNMATCHED = "unmatched"  # money in, nothing plausible found
     IGNORED = "ignored"  # not ours to match: money out, zero, already posted
@@ -164,13 +165,37 @@ class Evidence:
 
 
 @dataclass(frozen=True, slots=True)
-class ScoredCandidate:
-    line_id: str
+class Allocation:
+    """The part of a bank line given to one invoice, in the invoice's currency: never more than it has open."""
+
     invoice: Invoice
+    amount: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class ScoredCandidate:
+    """One way to settle a bank line, scored as a whole: its allocations (one invoice, or several for a
+    combined payment) and the rest of the line that none of them takes (an overpayment, reported)."""
+
+    line_id: str
+    allocations: tuple[Allocation, ...]
     probability: float
     odds: float  # probability / (1 - probability), kept because probabilities near 1 lose precision
     evidence: tuple[Evidence, ...]
-    allocated_amount: Decimal
+    rest: Decimal = Decimal(0)
+
+    @property
+    def invoices(self) -> tuple[Invoice, ...]:
+        return tuple(a.invoice for a in self.allocations)
+
+    @property
+    def label(self) -> str:
+        """The invoices' numbers as a person reads them: "FV/1", or "FV/1 + FV/2" for a combined payment."""
+        return " + ".join(a.invoice.name for a in self.allocations)
+
+    @property
+    def allocated(self) -> Decimal:
+        return sum((a.amount for a in self.allocations), Decimal(0))
 
     def reasons(self) -> str:
         return "; ".join(e.describe() for e in self.evidence)
@@ -178,7 +203,7 @@ class ScoredCandidate:
 
 @dataclass(frozen=True, slots=True)
 class Match:
-    """The decision for one bank line: post to one invoice, or ask a person, with suggestions."""
+    """The decision for one bank line: its allocations to post (`chosen`), or suggestions for a person."""
 
     line: BankLine
     decision: Decision
@@ -189,7 +214,9 @@ class Match:
 
 @dataclass(frozen=True, slots=True)
 class Posting:
-    """An invoice-transaction we intend to create, or created, in Flowtly (the outbox's unit)."""
+    """An invoice-transaction we intend to create, or created, in Flowtly: the outbox's unit, one per
+    allocation. Its key is (line_id, invoice_iri): a line pays an invoice once, and the transaction is found
+    again on that invoice by the line's id and bank reference (see flowtly.assumptions.is_our_transaction)."""
 
     line_id: str
     bank_ref: str | None

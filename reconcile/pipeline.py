@@ -389,7 +389,8 @@ class Run:
         return decided
 
     def _post(self, state: State, client: FlowtlyClient, matches: list[Match]) -> list[Match]:
-        to_post = [i for i, m in enumerate(matches) if m.decision is Decision.POSTED]
+        """Post every auto_post line's allocations: the line is `posted` once Flowtly has them all."""
+        to_post = [i for i, m in enumerate(matches) if m.decision is Decision.AUTO_POST]
         if not to_post:
             return matches
         self.progress.stage("Posting to Flowtly", len(to_post))
@@ -402,31 +403,50 @@ class Run:
                 self._undecided.append(
                     Undecided(
                         m.line,
-                        f"matched to {m.chosen.invoice.name} but not posted: Flowtly stopped answering "
+                        f"matched to {m.chosen.label} but not posted: Flowtly stopped answering "
                         "(see the error); the line is kept and the next run matches it again",
                     )
                 )
                 out[i] = None
                 continue
-            posting = Posting(
-                line_id=m.line.line_id,
-                bank_ref=m.line.bank_ref,
-                invoice_iri=m.chosen.invoice.iri,
-                amount=m.chosen.allocated_amount,
-                currency=m.chosen.invoice.currency,
-                booking_date=m.line.booking_date,
-                run_id=self.run_id,
-            )
-            if not state.enqueue_posting(posting):  # another run claimed the line meanwhile
+            postings = [
+                Posting(
+                    line_id=m.line.line_id,
+                    bank_ref=m.line.bank_ref,
+                    invoice_iri=a.invoice.iri,
+                    amount=a.amount,
+                    currency=a.invoice.currency,
+                    booking_date=m.line.booking_date,
+                    run_id=self.run_id,
+                )
+                for a in m.chosen.allocations
+            ]
+            if not state.enqueue_postings(postings):  # another run claimed the line meanwhile
                 status = state.line_statuses([m.line.line_id]).get(m.line.line_id, "posting")
                 out[i] = self._ignore(m.line, status, "already posted or being posted by another run")
                 continue
+            out[i] = self._post_allocations(state, client, m, postings)
+        return [m for m in out if m is not None]
+
+    def _post_allocations(self, state: State, client: FlowtlyClient, m: Match, postings: list[Posting]) -> Match:
+        """Send a line's postings one by one; a refusal or an outage leaves the others to finish or to a
+        person, and says which."""
+        problems: list[str] = []
+        for posting in postings:
+            if self.summary.stopped:
+                problems.append(f"posting to {posting.invoice_iri} left in the outbox; the next run finishes it")
+                continue
             outcome = self._send(state, client, posting, m.line, look_first=False)
             if outcome is not None:
-                out[i] = replace(
-                    m, decision=Decision.REVIEW, suggestions=(m.chosen,), chosen=None, note=outcome
-                )
-        return [m for m in out if m is not None]
+                problems.append(outcome)
+        if not problems:
+            return replace(m, decision=Decision.POSTED)
+        assert m.chosen is not None
+        done = {p.invoice_iri for p in state.posted_to(m.line.line_id)}
+        if done:  # part of a combined payment is in Flowtly: the line is never matched again
+            names = ", ".join(a.invoice.name for a in m.chosen.allocations if a.invoice.iri in done)
+            return replace(m, decision=Decision.POSTED, note=f"posted to {names}; " + "; ".join(problems))
+        return replace(m, decision=Decision.REVIEW, suggestions=(m.chosen,), chosen=None, note="; ".join(problems))
 
     def _send(
         self, state: State, client: FlowtlyClient, posting: Posting, line: BankLine, *, look_first: bool
@@ -465,10 +485,10 @@ class Run:
             by_decision[m.decision.value].append(m.line)
             if m.decision is Decision.IGNORED:
                 by_kind.setdefault(self._kind_of_ignored(m.line), []).append(m.line)
-        self.summary.counts = {d: len(lines) for d, lines in by_decision.items()}
-        self.summary.amounts = {
-            d: _total(lines).amounts for d, lines in by_decision.items() if d != Decision.IGNORED.value
-        }
+        # Only a dry run leaves lines to post (auto_post): a run posts them.
+        kept = {d: lines for d, lines in by_decision.items() if d != Decision.AUTO_POST.value or lines}
+        self.summary.counts = {d: len(lines) for d, lines in kept.items()}
+        self.summary.amounts = {d: _total(lines).amounts for d, lines in kept.items() if d != Decision.IGNORED.value}
         self.summary.ignored = {kind: _total(lines) for kind, lines in by_kind.items()}
         self.summary.undecided = _total([u.line for u in self._undecided])
 

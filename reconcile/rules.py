@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from reconcile.errors import RulesError
-from reconcile.matching.signals import SIGNALS
+from reconcile.matching.signals import DAYS, FRACTION, MONEY_LIMITS, MONEY_RANGES, SIGNALS
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,7 +22,7 @@ class Level:
     label: str
     when: str | None  # None for the `else` level
     bayes_factor: float
-    params: dict[str, float]
+    params: dict[str, Any]  # as the signal's kinds say (reconcile.matching.signals)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +50,8 @@ class Rules:
     max_suggestions: int
     min_reference_length: int
     max_amount_candidates: int
+    combined_max_invoices: int  # the most invoices one combined payment is searched for
+    combined_search_invoices: int  # the most of one client's open invoices a combined search looks at
 
 
 def default_rules_path() -> Path:
@@ -89,6 +92,51 @@ def _number(
     return float(value)
 
 
+def _money(value: Any, where: str, problems: list[str]) -> Decimal | None:
+    """An amount written as text ("35.00"): a float would not say the amount exactly."""
+    try:
+        amount = Decimal(value) if isinstance(value, str) else None
+    except InvalidOperation:
+        amount = None
+    if amount is None or not amount.is_finite() or amount < 0:
+        problems.append(f"{where}: expected an amount as text, like \"35.00\", got {value!r}")
+        return None
+    return amount
+
+
+def _by_currency(raw: Any, where: str, problems: list[str]) -> dict[str, Any]:
+    if not isinstance(raw, dict):
+        problems.append(f"{where}: expected a table of currencies, like {{ EUR = ... }}")
+        return {}
+    for currency in raw:
+        if not (len(currency) == 3 and currency.isascii() and currency.isalpha() and currency.isupper()):
+            problems.append(f"{where}.{currency}: not a currency code (three capital letters, like EUR)")
+    return raw
+
+
+def _param(raw: dict[str, Any], name: str, kind: str, at: str, problems: list[str]) -> Any:
+    """One parameter of a level, checked as its kind says."""
+    if kind == FRACTION:
+        return _number(raw, name, at, problems, lo=0, hi=1)
+    if kind == DAYS:
+        return int(_number(raw, name, at, problems, lo=0, hi=3650))
+    table = _by_currency(raw.get(name), f"{at}{name}", problems)
+    out: dict[str, Any] = {}
+    for currency, value in table.items():
+        where = f"{at}{name}.{currency}"
+        if kind == MONEY_LIMITS:
+            out[currency] = _money(value, where, problems)
+        elif not isinstance(value, list) or len(value) != 2:
+            problems.append(f"{where}: expected [least, most], like [\"0.50\", \"35.00\"]")
+        else:
+            least, most = (_money(v, where, problems) for v in value)
+            if least is not None and most is not None and least > most:
+                problems.append(f"{where}: the least ({least}) is more than the most ({most})")
+            out[currency] = (least, most)
+    assert kind in (MONEY_LIMITS, MONEY_RANGES), kind
+    return out
+
+
 def _levels(raw_levels: Any, where: str, problems: list[str]) -> tuple[Level, ...]:
     if not isinstance(raw_levels, list) or not raw_levels:
         problems.append(f"{where}levels: expected a non-empty list")
@@ -105,7 +153,7 @@ def _levels(raw_levels: Any, where: str, problems: list[str]) -> tuple[Level, ..
             label = f"level {i}"
         is_else = raw.get("else") is True
         when = raw.get("when")
-        params: dict[str, float] = {}
+        params: dict[str, Any] = {}
         if is_else:
             if when is not None:
                 problems.append(f"{at}when: an `else` level has no condition")
@@ -114,8 +162,8 @@ def _levels(raw_levels: Any, where: str, problems: list[str]) -> tuple[Level, ..
         elif when not in SIGNALS:
             problems.append(f"{at}when: unknown condition {when!r} (known: {', '.join(SIGNALS)})")
         else:
-            for param in SIGNALS[when].params:
-                params[param] = _number(raw, param, at, problems, lo=0, hi=1)
+            for param, kind in SIGNALS[when].params.items():
+                params[param] = _param(raw, param, kind, at, problems)
         bf = _number(raw, "bayes_factor", at, problems, lo=0, hi=1e9)
         if bf <= 0:
             problems.append(f"{at}bayes_factor: must be above 0")
@@ -143,6 +191,8 @@ def parse_rules(raw: dict[str, Any], source: str) -> Rules:
     max_sugg = int(_number(decision, "max_suggestions", d, problems, lo=1, hi=20, default=3))
     min_ref = int(_number(decision, "min_reference_length", d, problems, lo=1, hi=50, default=5))
     max_amt = int(_number(decision, "max_amount_candidates", d, problems, lo=1, hi=100000, default=50))
+    combined_max = int(_number(decision, "combined_max_invoices", d, problems, lo=2, hi=12, default=6))
+    combined_pool = int(_number(decision, "combined_search_invoices", d, problems, lo=2, hi=200, default=40))
     requires = decision.get("auto_post_requires", [])
     if not isinstance(requires, list) or not all(isinstance(x, str) for x in requires):
         problems.append("decision.auto_post_requires: expected a list of comparison names")
@@ -198,4 +248,6 @@ def parse_rules(raw: dict[str, Any], source: str) -> Rules:
         max_suggestions=max_sugg,
         min_reference_length=min_ref,
         max_amount_candidates=max_amt,
+        combined_max_invoices=combined_max,
+        combined_search_invoices=combined_pool,
     )

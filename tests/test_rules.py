@@ -4,19 +4,20 @@ from __future__ import annotations
 
 import re
 import tomllib
+from datetime import date
 from decimal import Decimal
 
 import polars as pl
 import pytest
 
 from reconcile.errors import RulesError
-from reconcile.matching.signals import SIGNALS, PairView
+from reconcile.matching.signals import DAYS, FRACTION, MONEY_LIMITS, MONEY_RANGES, SIGNALS, PairView
 from reconcile.rules import default_rules_path, load_rules, parse_rules
 
 
 def test_shipped_rules_load():
     rules = load_rules()
-    assert [c.name for c in rules.comparisons] == ["reference", "amount", "payer"]
+    assert [c.name for c in rules.comparisons] == ["reference", "amount", "payer", "date"]
     assert rules.auto_post_requires == ("reference", "amount")
 
 
@@ -51,7 +52,8 @@ def test_every_condition_the_shipped_rules_name_is_a_registered_signal_with_its_
 def test_the_shipped_rules_file_lists_every_signal_a_rules_file_may_name():
     header = default_rules_path().read_text(encoding="utf-8").split("\nversion")[0]
     listed = set(re.findall(r"\b([a-z]+(?:_[a-z]+)+)\b", header.split("Conditions (`when`):")[1]))
-    assert listed == set(SIGNALS)
+    parameters = {name for signal in SIGNALS.values() for name in signal.params}
+    assert listed - parameters == set(SIGNALS)
 
 
 def test_every_signal_builds_a_condition_and_explains_a_pair():
@@ -59,10 +61,15 @@ def test_every_signal_builds_a_condition_and_explains_a_pair():
         "ref_kind": ["invoice_number", None], "line_currency": ["PLN", "EUR"], "invoice_currency": ["PLN", "PLN"],
         "line_units": [1_000_000, 990_000], "open_units": [1_000_000, 1_000_000], "name_similarity": [0.95, None],
         "name_level": ["same name", None], "payer": ["ACME", None],
+        "booking_date": [date(2026, 11, 2), date(2026, 11, 3)], "issue_date": [date(2026, 10, 1), None],
+        "due_date": [date(2026, 10, 15), None],
     })  # fmt: skip
-    view = PairView("FV 1", "FV/1", Decimal("100.00"), "PLN", Decimal("100.00"), "PLN", "ACME", "Acme", 0.95)
+    view = PairView("FV 1", "FV/1", Decimal("100.00"), "PLN", Decimal("100.00"), "PLN", "ACME", "Acme", 0.95,
+                    date(2026, 11, 2), date(2026, 10, 1), date(2026, 10, 15))  # fmt: skip
+    example = {FRACTION: 0.5, DAYS: 3, MONEY_LIMITS: {"PLN": Decimal("10.00")},
+               MONEY_RANGES: {"PLN": (Decimal("1.00"), Decimal("5.00"))}}  # fmt: skip
     for signal in SIGNALS.values():
-        params = dict.fromkeys(signal.params, 0.5)
+        params = {name: example[kind] for name, kind in signal.params.items()}
         assert pairs.select(signal.condition(params).alias("holds"))["holds"].dtype == pl.Boolean, signal.name
         assert isinstance(signal.explain(view), str)
 
@@ -72,4 +79,4 @@ def test_an_unknown_condition_is_refused_naming_the_known_ones():
     raw["comparisons"][0]["levels"][0]["when"] = "invoice_numbr"
     with pytest.raises(RulesError) as caught:
         parse_rules(raw, "custom.toml")
-    assert "unknown condition 'invoice_numbr' (known: ksef_number, invoice_number," in str(caught.value)
+    assert "unknown condition 'invoice_numbr' (known: ksef_number, creditor_reference, invoice_number," in str(caught.value)

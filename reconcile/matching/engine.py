@@ -12,10 +12,11 @@ from typing import Any
 
 from reconcile.matching.signals import SIGNALS, PairView
 from reconcile.matching.tables import AUTO_POST, IGNORED, REVIEW, frames, level_column, match_tables
-from reconcile.model import BankLine, Decision, Evidence, Invoice, Match, ScoredCandidate
+from reconcile.model import Allocation, BankLine, Decision, Evidence, Invoice, Match, ScoredCandidate
+from reconcile.money import quantize
 from reconcile.rules import Rules
 
-_DECISIONS = {AUTO_POST: Decision.POSTED, REVIEW: Decision.REVIEW, IGNORED: Decision.IGNORED}
+_DECISIONS = {AUTO_POST: Decision.AUTO_POST, REVIEW: Decision.REVIEW, IGNORED: Decision.IGNORED}
 
 
 def match_lines(
@@ -25,7 +26,8 @@ def match_lines(
     *,
     on_progress: Callable[[int], None] | None = None,
 ) -> list[Match]:
-    """Decide each line (in the order given): post to one invoice, ask a person, unmatched or ignored."""
+    """Decide each line (in the order given): allocations to post, suggestions for a person, unmatched or
+    ignored."""
     line_table, invoice_table = frames(lines, invoices)
     rows = match_tables(line_table, invoice_table, rules)
     by_iri = {inv.iri: inv for inv in invoices}
@@ -41,29 +43,51 @@ def match_lines(
 def _match(line: BankLine, rows: list[dict[str, Any]], by_iri: dict[str, Invoice], rules: Rules) -> Match:
     decision = _DECISIONS.get(rows[0]["decision"], Decision.UNMATCHED)
     note = rows[0]["note"] or ""
-    shown = sorted((r for r in rows if r["invoice_iri"] is not None), key=lambda r: r["rank"])
-    suggestions = tuple(_candidate(line, by_iri[r["invoice_iri"]], r, rules) for r in shown)
-    if decision is Decision.POSTED:
+    options: dict[int, list[dict[str, Any]]] = {}
+    for row in rows:
+        if row["invoice_iri"] is not None:
+            options.setdefault(row["rank"], []).append(row)
+    suggestions = tuple(
+        _candidate(line, sorted(options[rank], key=lambda r: r["part"]), by_iri, rules) for rank in sorted(options)
+    )
+    if decision is Decision.AUTO_POST:
         return Match(line, decision, chosen=suggestions[0], suggestions=suggestions)
     return Match(line, decision, suggestions=suggestions, note=note)
 
 
-def _candidate(line: BankLine, invoice: Invoice, row: dict[str, Any], rules: Rules) -> ScoredCandidate:
+def _candidate(line: BankLine, rows: list[dict[str, Any]], by_iri: dict[str, Invoice], rules: Rules) -> ScoredCandidate:
+    """One option (one invoice, or the invoices of a combined payment), with the words of its evidence."""
+    first = rows[0]
+    allocations = tuple(
+        Allocation(invoice, quantize(r["amount"], invoice.currency))
+        for r in rows
+        for invoice in (by_iri[r["invoice_iri"]],)
+    )
+    invoices = [a.invoice for a in allocations]
     view = PairView(
-        reference_text=row["ref_text"],
-        invoice_name=invoice.name,
+        reference_text=first["ref_text"],
+        invoice_name=" + ".join(inv.name for inv in invoices),
         line_amount=line.amount,
         line_currency=line.currency,
-        open_amount=invoice.open_amount,
-        invoice_currency=invoice.currency,
+        open_amount=sum((inv.open_amount for inv in invoices), Decimal(0)),
+        invoice_currency=invoices[0].currency,
         payer=line.counterparty_name,
-        client_name=invoice.client_name,
-        name_similarity=row["name_similarity"],
+        client_name=invoices[0].client_name,
+        name_similarity=first["name_similarity"],
+        booking_date=line.booking_date,
+        issue_date=max((inv.issue_date for inv in invoices if inv.issue_date), default=None),
+        due_date=min((inv.due_date for inv in invoices if inv.due_date), default=None),
     )
     evidence = []
     for comparison in rules.comparisons:
-        level = comparison.levels[row[level_column(comparison.name)]]
+        level = comparison.levels[first[level_column(comparison.name)]]
         detail = SIGNALS[comparison.topic].explain(view) if comparison.topic else ""
         evidence.append(Evidence(comparison.name, level.label, level.bayes_factor, detail))
-    allocated = min(line.amount, invoice.open_amount) if line.currency == invoice.currency else Decimal(0)
-    return ScoredCandidate(line.line_id, invoice, row["probability"], row["odds"], tuple(evidence), allocated)
+    return ScoredCandidate(
+        line.line_id,
+        allocations,
+        first["probability"],
+        first["odds"],
+        tuple(evidence),
+        quantize(first["rest"], line.currency),
+    )

@@ -20,10 +20,11 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
+from reconcile.matching.combined import combined_options
 from reconcile.matching.names import compare_name_pairs
-from reconcile.matching.reference_join import reference_pairs
+from reconcile.matching.reference_join import REF_STRENGTH, reference_pairs
 from reconcile.matching.references import SPLIT_PAYMENT_PATTERN
-from reconcile.matching.signals import SIGNALS, UNITS
+from reconcile.matching.signals import PARTLY_NAMED, SIGNALS, UNITS
 
 if TYPE_CHECKING:  # the rules import the signals of this package: no cycle at run time
     from reconcile.rules import Rules
@@ -31,29 +32,39 @@ if TYPE_CHECKING:  # the rules import the signals of this package: no cycle at r
 AUTO_POST, REVIEW, UNMATCHED, IGNORED = "auto_post", "review", "unmatched", "ignored"
 
 # The columns match_tables reads; they are named as the fields of BankLine and Invoice.
-LINE_COLUMNS = ("line_id", "currency", "amount", "counterparty_name", "remittance", "structured_ref",
-                "end_to_end_id")  # fmt: skip
-INVOICE_COLUMNS = ("iri", "name", "client_name", "open_amount", "currency", "ksef_number")
+LINE_COLUMNS = ("line_id", "bank_ref", "account", "currency", "amount", "booking_date", "counterparty_name",
+                "counterparty_iban", "remittance", "structured_ref", "end_to_end_id", "bank_tx_code")  # fmt: skip
+INVOICE_COLUMNS = ("iri", "name", "client_name", "client_iri", "open_amount", "currency", "ksef_number",
+                   "issue_date", "due_date", "bank_account")  # fmt: skip
+_DECIMALS = ("amount", "open_amount")
+_DATES = ("booking_date", "issue_date", "due_date")
 
 def level_column(comparison: str) -> str:
     """The output column holding the index of the level of `comparison` that fired."""
     return f"level:{comparison}"
 
 
-def match_tables(lines: pl.DataFrame, invoices: pl.DataFrame, rules: Rules) -> pl.DataFrame:
-    """Decide every bank line: one row per line and suggestion, best first.
+def match_tables(
+    lines: pl.DataFrame, invoices: pl.DataFrame, rules: Rules, learned: pl.DataFrame | None = None
+) -> pl.DataFrame:
+    """Decide every bank line: one row per line and allocation or suggestion, best first.
 
-    Columns: line_id, rank (1 = the allocation of an auto_post, or the first suggestion; null where there
-    is no invoice), decision (auto_post, review, unmatched, ignored), invoice_iri, amount (what the line
-    would allocate to it, Decimal), probability, odds, one `level:<comparison>` column per comparison,
-    ref_text (the reference found), name_similarity, and note (why a line is not posted).
+    An option is one way to settle a line: one invoice, or several (a combined payment). Columns: line_id,
+    rank (the option's: 1 = the allocations of an auto_post, or the first suggestion; null where there is
+    no invoice), part (1, 2... within a combined payment), decision (auto_post, review, unmatched,
+    ignored), invoice_iri, amount (what the option allocates to that invoice, Decimal, never more than it
+    has open), rest (what the option leaves of the line unallocated: an overpayment), probability, odds,
+    one `level:<comparison>` column per comparison, ref_text (the references found), name_similarity, and
+    note (why a line is not posted).
     """
     lines = _prepare_lines(lines)
     books = _prepare_invoices(invoices)
     incoming = lines.filter(pl.col("line_units") > 0)
     pairs = _candidates(incoming, books, rules)
-    scored = _score(pairs, incoming, books, rules)
-    decided = _decide(scored, rules)
+    leads = pl.DataFrame(schema={"line_id": pl.String, "client_iri": pl.String})
+    sets = combined_options(incoming, books, pairs, leads, rules)
+    options, members = _options(pairs, sets, incoming, books)
+    decided = _decide(_score(options, rules), members, books, rules)
     unmatched = incoming.join(decided.select("line_id").unique(), on="line_id", how="anti").select(
         "line_id",
         pl.lit(UNMATCHED).alias("decision"),
@@ -72,8 +83,8 @@ def match_tables(lines: pl.DataFrame, invoices: pl.DataFrame, rules: Rules) -> p
 
 def _output_columns(rules: Rules) -> list[str]:
     levels = [level_column(c.name) for c in rules.comparisons]
-    return ["line_id", "rank", "decision", "invoice_iri", "amount", "probability", "odds", *levels, "ref_text",
-            "name_similarity", "note"]  # fmt: skip
+    return ["line_id", "rank", "part", "decision", "invoice_iri", "amount", "rest", "probability", "odds",
+            *levels, "ref_text", "name_similarity", "note"]  # fmt: skip
 
 
 # -- preparing the tables ------------------------------------------------------------------------------
@@ -108,7 +119,14 @@ def _prepare_lines(lines: pl.DataFrame) -> pl.DataFrame:
         # and the whole structured reference.
         pl.when(is_split).then(invoice_field).otherwise(pl.col("remittance")).alias("whole_title"),
         pl.col("structured_ref").alias("whole_reference"),
+        _optional(lines, "bank_ref", pl.String),
+        _optional(lines, "booking_date", pl.Date),
     )
+
+
+def _optional(table: pl.DataFrame, column: str, dtype: type[pl.DataType]) -> pl.Expr:
+    """A column the core can do without (a date, a bank reference): null when the caller has none."""
+    return pl.col(column) if column in table.columns else pl.lit(None, dtype=dtype).alias(column)
 
 
 def _prepare_invoices(invoices: pl.DataFrame) -> pl.DataFrame:
@@ -120,6 +138,9 @@ def _prepare_invoices(invoices: pl.DataFrame) -> pl.DataFrame:
         _units("open_amount").alias("open_units"),
         pl.col("currency").alias("invoice_currency"),
         "ksef_number",
+        _optional(invoices, "client_iri", pl.String),
+        _optional(invoices, "issue_date", pl.Date),
+        _optional(invoices, "due_date", pl.Date),
     )
 
 
@@ -143,13 +164,74 @@ def _candidates(incoming: pl.DataFrame, books: pl.DataFrame, rules: Rules) -> pl
     return pl.concat([named, by_amount], how="diagonal_relaxed")
 
 
+# -- options: one invoice, or a combined payment's set ------------------------------------------------
+
+
+def _options(
+    pairs: pl.DataFrame, sets: pl.DataFrame, incoming: pl.DataFrame, books: pl.DataFrame
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The options to score (one row per line and option, with what the signals read) and their members
+    (line_id, option, part, iri, amount allocated)."""
+    invoice = books.drop("ksef_number")
+    singles = pairs.join(invoice, on="iri").with_columns(pl.col("iri").alias("option"), pl.lit(1).alias("size"))
+    single_members = singles.join(incoming.select("line_id", "line_amount", "line_currency"), on="line_id").select(
+        "line_id",
+        "option",
+        pl.lit(1).alias("part"),
+        "iri",
+        # All of the line, or the open amount; nothing across currencies.
+        pl.when(pl.col("line_currency") == pl.col("invoice_currency"))
+        .then(pl.min_horizontal("line_amount", "open_amount"))
+        .otherwise(pl.lit(0).cast(pl.Decimal(38, 4)))
+        .alias("amount"),
+    )
+    strength = pl.col("ref_kind").replace_strict(REF_STRENGTH, default=0, return_dtype=pl.Int8)
+    in_sets = (
+        sets.join(pairs.select("line_id", "iri", "ref_kind", "ref_text"), on=["line_id", "iri"], how="left")
+        .join(invoice, on="iri")
+        .sort(["line_id", "option", "invoice_name"])
+        .with_columns(strength.alias("strength"))
+    )
+    combined = in_sets.group_by("line_id", "option", maintain_order=True).agg(
+        # A set is named when the title names every invoice in it, and as weakly as its weakest.
+        pl.when(pl.col("strength").min() > 0)
+        .then(pl.col("ref_kind").sort_by("strength").first())
+        .when(pl.col("strength").max() > 0)
+        .then(pl.lit(PARTLY_NAMED))
+        .otherwise(None)
+        .alias("ref_kind"),
+        pl.col("ref_text").drop_nulls().str.join(", ").alias("ref_text"),
+        pl.col("invoice_name").str.join(" + "),
+        pl.col("client_name").first(),
+        pl.col("client_iri").first(),
+        pl.col("open_amount").sum(),
+        pl.col("open_units").sum(),
+        pl.col("invoice_currency").first(),
+        pl.col("issue_date").max(),
+        pl.col("due_date").min(),
+        pl.len().alias("size"),
+    )
+    set_members = in_sets.select(
+        "line_id",
+        "option",
+        (pl.int_range(pl.len()).over("line_id", "option") + 1).alias("part"),
+        "iri",
+        pl.col("open_amount").alias("amount"),
+    )
+    columns = ["line_id", "option", "size", "ref_kind", "ref_text", "invoice_name", "client_name", "client_iri",
+               "open_amount", "open_units", "invoice_currency", "issue_date", "due_date"]  # fmt: skip
+    options = pl.concat([singles.select(columns), combined.select(columns)], how="vertical_relaxed")
+    members = pl.concat([single_members, set_members], how="vertical_relaxed")
+    return options.join(incoming, on="line_id"), members
+
+
 # -- scoring -------------------------------------------------------------------------------------------
 
 
-def _name_evidence(pairs: pl.DataFrame) -> pl.DataFrame:
-    """The name score and level of each distinct (payer, client) pair among the candidates, computed once
+def _name_evidence(options: pl.DataFrame) -> pl.DataFrame:
+    """The name score and level of each distinct (payer, client) pair among the options, computed once
     (reconcile.matching.names.compare_name_pairs)."""
-    distinct = pairs.select("payer", "client_name").unique().drop_nulls()
+    distinct = options.select("payer", "client_name").unique().drop_nulls()
     scores, levels = compare_name_pairs(distinct["payer"].to_list(), distinct["client_name"].to_list())
     return distinct.with_columns(
         pl.Series("name_similarity", scores, dtype=pl.Float64),
@@ -157,10 +239,9 @@ def _name_evidence(pairs: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _score(pairs: pl.DataFrame, incoming: pl.DataFrame, books: pl.DataFrame, rules: Rules) -> pl.DataFrame:
-    """Each pair's level per comparison (the first whose condition holds), odds and probability."""
-    table = pairs.join(incoming, on="line_id").join(books.drop("ksef_number"), on="iri")
-    table = table.join(_name_evidence(table), on=["payer", "client_name"], how="left")
+def _score(options: pl.DataFrame, rules: Rules) -> pl.DataFrame:
+    """Each option's level per comparison (the first whose condition holds), odds and probability."""
+    table = options.join(_name_evidence(options), on=["payer", "client_name"], how="left")
     odds = pl.lit(rules.prior_odds, dtype=pl.Float64)
     lacking: list[pl.Expr] = []  # the name of each required comparison whose strong levels did not fire
     levels: list[pl.Expr] = []
@@ -180,18 +261,10 @@ def _score(pairs: pl.DataFrame, incoming: pl.DataFrame, books: pl.DataFrame, rul
                 i for i, lv in enumerate(comparison.levels) if lv.label in comparison.strong_levels
             ]
             lacking.append(pl.when(index.is_in(strong_indexes)).then(None).otherwise(pl.lit(comparison.name)))
-    # What the line would give the invoice: all of it, or the open amount; nothing across currencies.
-    allocated = (
-        pl.when(pl.col("line_currency") == pl.col("invoice_currency"))
-        .then(pl.min_horizontal("line_amount", "open_amount"))
-        .otherwise(pl.lit(0).cast(pl.Decimal(38, 4)))
-    )
     lacks = pl.concat_str(lacking, separator=", ", ignore_nulls=True) if lacking else pl.lit("")
     return table.with_columns(*levels, odds.alias("odds"), lacks.alias("lacks")).with_columns(
         (pl.col("lacks") == "").alias("strong"),
         (pl.col("odds") / (1.0 + pl.col("odds"))).alias("probability"),
-        allocated.alias("amount"),
-        pl.col("iri").alias("invoice_iri"),
     )
 
 
@@ -204,29 +277,25 @@ def _pct(probability: pl.Expr, decimals: int = 0) -> pl.Expr:
     return percent.cast(pl.String) if decimals else percent.cast(pl.Int64).cast(pl.String)
 
 
-def _decide(scored: pl.DataFrame, rules: Rules) -> pl.DataFrame:
-    """Per line: the ranked candidates, the suggestions shown, and auto_post only when the best one is very
-    probable, carries the required strong evidence, and clearly beats the runner-up; then no invoice is
-    taken by two lines of the batch (both go to a person)."""
+def _decide(scored: pl.DataFrame, members: pl.DataFrame, books: pl.DataFrame, rules: Rules) -> pl.DataFrame:
+    """Per line: the ranked options, the suggestions shown, and auto_post only when the best one is very
+    probable, carries the required strong evidence, and clearly beats the runner-up; then the batch is
+    made consistent (no invoice given more than it has open)."""
     ranked = scored.sort(
-        ["line_id", "probability", "invoice_name"], descending=[False, True, False]
+        ["line_id", "probability", "size", "invoice_name"], descending=[False, True, False, False]
     ).with_columns(_position_in_line())
     best = ranked.filter(pl.col("position") == 1)
-    runner = ranked.filter(pl.col("position") == 2).select(
+    runner = _runner_up(ranked, best, members).select(
         "line_id", pl.col("odds").alias("runner_odds"), pl.col("invoice_name").alias("runner_name")
     )
     below_auto = f"best candidate {{}}% likely, below the {rules.auto_post_probability:.0%} to post"
+    too_close = pl.col("runner_odds").is_not_null() & (pl.col("odds") < pl.col("runner_odds") * rules.min_odds_ratio)
     verdict = best.join(runner, on="line_id", how="left").select(
         "line_id",
-        pl.col("invoice_iri").alias("best_iri"),
+        "option",
         pl.when(pl.col("probability") < rules.review_probability)
         .then(pl.lit(UNMATCHED))
-        .when(~pl.col("strong") | (pl.col("probability") < rules.auto_post_probability))
-        .then(pl.lit(REVIEW))
-        .when(
-            pl.col("runner_odds").is_not_null()
-            & (pl.col("odds") < pl.col("runner_odds") * rules.min_odds_ratio)
-        )
+        .when(~pl.col("strong") | (pl.col("probability") < rules.auto_post_probability) | too_close)
         .then(pl.lit(REVIEW))
         .otherwise(pl.lit(AUTO_POST))
         .alias("decision"),
@@ -236,22 +305,49 @@ def _decide(scored: pl.DataFrame, rules: Rules) -> pl.DataFrame:
         .then(pl.format("not posted automatically without strong evidence on: {}", "lacks"))
         .when(pl.col("probability") < rules.auto_post_probability)
         .then(pl.format(below_auto, _pct(pl.col("probability"), 1)))
-        .when(
-            pl.col("runner_odds").is_not_null()
-            & (pl.col("odds") < pl.col("runner_odds") * rules.min_odds_ratio)
-        )
+        .when(too_close)
         .then(pl.format("{} is nearly as likely as {}", "runner_name", "invoice_name"))
         .otherwise(pl.lit(""))
         .alias("note"),
     )
-    verdict = _one_to_one(verdict, best)
-    # Ranked best first, a line's suggestions are a prefix of its candidates.
-    suggestions = ranked.filter(
-        pl.col("probability") >= rules.review_probability, pl.col("position") <= rules.max_suggestions
-    ).rename({"position": "rank"})
-    shown = suggestions.join(verdict.filter(pl.col("decision") != UNMATCHED), on="line_id")
+    verdict = _consistent(verdict, members, books, scored)
+    # Ranked best first, a line's suggestions are a prefix of its options.
+    shown = (
+        ranked.filter(
+            pl.col("probability") >= rules.review_probability, pl.col("position") <= rules.max_suggestions
+        )
+        .rename({"position": "rank"})
+        .join(verdict.filter(pl.col("decision") != UNMATCHED).drop("option"), on="line_id")
+        .join(members, on=["line_id", "option"])
+        .with_columns(
+            pl.col("iri").alias("invoice_iri"),
+            (pl.col("line_amount") - pl.col("amount").sum().over("line_id", "option")).alias("rest"),
+        )
+    )
     unmatched = verdict.filter(pl.col("decision") == UNMATCHED).select("line_id", "decision", "note")
     return pl.concat([shown, unmatched], how="diagonal_relaxed")
+
+
+def _runner_up(ranked: pl.DataFrame, best: pl.DataFrame, members: pl.DataFrame) -> pl.DataFrame:
+    """Each line's best option that is an alternative to its best one: not a part of it. One invoice of a
+    combined payment that names both is a partial reading of the same evidence, not a rival."""
+    in_best = (
+        best.select("line_id", "option")
+        .join(members, on=["line_id", "option"])
+        .select("line_id", "iri", pl.lit(True).alias("in_best"))
+    )
+    nested = (
+        members.join(in_best, on=["line_id", "iri"], how="left")
+        .group_by("line_id", "option")
+        .agg(pl.col("in_best").fill_null(False).all().alias("nested"))
+    )
+    return (
+        ranked.filter(pl.col("position") > 1)
+        .join(nested, on=["line_id", "option"], how="left")
+        .filter(~pl.col("nested").fill_null(False))
+        .sort("line_id", "position")
+        .unique("line_id", keep="first")
+    )
 
 
 def _position_in_line() -> pl.Expr:
@@ -262,39 +358,53 @@ def _position_in_line() -> pl.Expr:
     return (row - first.fill_null(0).cum_max() + 1).alias("position")
 
 
-def _one_to_one(verdict: pl.DataFrame, best: pl.DataFrame) -> pl.DataFrame:
-    """Every auto_post whose invoice another auto_post of the batch also takes goes to a person."""
-    taken = (
-        verdict.filter(pl.col("decision") == AUTO_POST)
-        .group_by("best_iri")
-        .agg(pl.len().alias("claims"))
-        .filter(pl.col("claims") > 1)
-        .join(best.select(pl.col("invoice_iri").alias("best_iri"), "invoice_name").unique(), on="best_iri")
-    )
-    return (
-        verdict.join(taken, on="best_iri", how="left")
-        .with_columns(
-            pl.when(pl.col("claims").is_not_null() & (pl.col("decision") == AUTO_POST))
-            .then(pl.lit(REVIEW))
-            .otherwise(pl.col("decision"))
-            .alias("decision"),
-            pl.when(pl.col("claims").is_not_null() & (pl.col("decision") == AUTO_POST))
-            .then(
-                pl.format(
-                    "{} other payment(s) in this run also point to {}", pl.col("claims") - 1, "invoice_name"
-                )
-            )
-            .otherwise(pl.col("note"))
-            .alias("note"),
+def _consistent(
+    verdict: pl.DataFrame, members: pl.DataFrame, books: pl.DataFrame, scored: pl.DataFrame
+) -> pl.DataFrame:
+    """Lines of the batch that would post to the same invoice go to a person, each naming the others,
+    unless their amounts say they are instalments: each pays part of it, and together no more than is open."""
+    claims = verdict.filter(pl.col("decision") == AUTO_POST).join(members, on=["line_id", "option"])
+    if claims.is_empty():
+        return verdict
+    per_invoice = (
+        claims.join(books.select("iri", "open_amount"), on="iri")
+        .group_by("iri")
+        .agg(
+            pl.col("line_id").n_unique().alias("claims"),
+            (pl.col("amount") < pl.col("open_amount")).all().alias("parts"),
+            (pl.col("amount").sum() <= pl.col("open_amount").first()).alias("fits"),
         )
-        .drop("claims", "invoice_name", "best_iri")
+        .filter(pl.col("claims") > 1, ~(pl.col("parts") & pl.col("fits")))
+    )
+    refs = scored.select("line_id", pl.coalesce("bank_ref", "line_id").alias("ref")).unique("line_id")
+    names = books.select("iri", "invoice_name")
+    clashing = claims.join(per_invoice.select("iri"), on="iri").select("line_id", "iri")
+    others = (
+        clashing.join(clashing, on="iri", suffix="_other")
+        .filter(pl.col("line_id") != pl.col("line_id_other"))
+        .join(refs.rename({"line_id": "line_id_other"}), on="line_id_other")
+        .join(names, on="iri")
+        .group_by("line_id")
+        .agg(
+            pl.col("ref").unique().sort().str.join(", ").alias("other_refs"),
+            pl.col("invoice_name").unique().sort().str.join(", ").alias("clashing_names"),
+        )
+    )
+    clash_note = pl.format("{} is also claimed in this run by payment(s) {}; a person decides", "clashing_names",
+                           "other_refs")  # fmt: skip
+    return verdict.join(others, on="line_id", how="left").select(
+        "line_id",
+        "option",
+        pl.when(pl.col("other_refs").is_not_null()).then(pl.lit(REVIEW)).otherwise(pl.col("decision")).alias("decision"),
+        pl.when(pl.col("other_refs").is_not_null()).then(clash_note).otherwise(pl.col("note")).alias("note"),
     )
 
 
 def frames(lines: Sequence[object], invoices: Sequence[object]) -> tuple[pl.DataFrame, pl.DataFrame]:
     """BankLine and Invoice values as the two tables match_tables reads."""
-    line_rows = {c: [getattr(x, c) for x in lines] for c in LINE_COLUMNS}
-    invoice_rows = {c: [getattr(x, c) for x in invoices] for c in INVOICE_COLUMNS}
-    schema_l = {c: pl.Decimal(38, 4) if c == "amount" else pl.String for c in LINE_COLUMNS}
-    schema_i = {c: pl.Decimal(38, 4) if c == "open_amount" else pl.String for c in INVOICE_COLUMNS}
-    return pl.DataFrame(line_rows, schema=schema_l), pl.DataFrame(invoice_rows, schema=schema_i)
+
+    def table(values: Sequence[object], columns: tuple[str, ...]) -> pl.DataFrame:
+        schema = {c: pl.Decimal(38, 4) if c in _DECIMALS else pl.Date if c in _DATES else pl.String for c in columns}
+        return pl.DataFrame({c: [getattr(x, c) for x in values] for c in columns}, schema=schema)
+
+    return table(lines, LINE_COLUMNS), table(invoices, INVOICE_COLUMNS)

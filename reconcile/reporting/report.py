@@ -86,15 +86,17 @@ def rows(matches: Sequence[Match], undecided: Sequence[Undecided] = ()) -> Itera
                 "note": "",
             }
             continue
-        for cand in options:
-            yield {
-                **base,
-                "invoice_id": str(cand.invoice.id),
-                "invoice_name": _cell(cand.invoice.name),
-                "allocated_amount": f"{cand.allocated_amount:f}",
-                "score": f"{cand.probability:.4f}",
-                "reasons": _cell(cand.reasons()),
-            }
+        for cand in options:  # one row per allocation: a combined payment has several
+            rest = f"; {cand.rest:f} {m.line.currency} not allocated (overpaid)" if cand.rest else ""
+            for a in cand.allocations:
+                yield {
+                    **base,
+                    "invoice_id": str(a.invoice.id),
+                    "invoice_name": _cell(a.invoice.name),
+                    "allocated_amount": f"{a.amount:f}",
+                    "score": f"{cand.probability:.4f}",
+                    "reasons": _cell(cand.reasons() + rest),
+                }
     for u in undecided:
         yield {
             **_line_cells(u.line),
@@ -254,8 +256,9 @@ def write_report(
         json.dumps(summary_dict(summary), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
     )
     grouped: dict[str, list[Match]] = {d.value: [] for d in Decision}
-    for m in matches:
-        grouped[m.decision.value].append(m)
+    for m in matches:  # a dry run's lines to post are shown as posted, under its "would be posted" banner
+        decision = Decision.POSTED if m.decision is Decision.AUTO_POST else m.decision
+        grouped[decision.value].append(m)
     context: dict[str, Any] = {
         "summary": summary,
         "generated": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),

@@ -175,30 +175,38 @@ class State:
 
     # -- the posting outbox --------------------------------------------------------------------------
 
-    def enqueue_posting(self, posting: Posting) -> bool:
-        """Record the intent to post before posting; False if this line is already posted or being posted.
+    def enqueue_postings(self, postings: Sequence[Posting]) -> bool:
+        """Record the intent to post a line's allocations, all at once, before any is posted; False if the
+        line is already posted or being posted.
 
         The line is claimed by one conditional UPDATE rather than read then written, so the claim holds
-        in PostgreSQL's READ COMMITTED too: a second writer would wait for the row and find it taken.
+        in PostgreSQL's READ COMMITTED too: a second writer would wait for the row and find it taken. A
+        posting already in Flowtly (state `posted`) is never put back in the outbox.
         """
+        line_ids = {p.line_id for p in postings}
+        assert len(line_ids) == 1, "one line's allocations at a time"
         stamp = now()
         with self.db.transaction():
             claimed = self.db.execute(
                 "UPDATE bank_lines SET status = 'posting', status_run_id = ? WHERE line_id = ? "
                 "AND status NOT IN ('posted', 'posting')",
-                (posting.run_id, posting.line_id),
+                (postings[0].run_id, postings[0].line_id),
             )
             if claimed != 1:
                 return False
-            self.db.execute(
+            self.db.executemany(
                 "INSERT INTO postings (line_id, invoice_iri, bank_ref, amount, currency, booking_date, state, "
                 "attempts, run_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?) "
                 "ON CONFLICT (line_id, invoice_iri) DO UPDATE SET state = 'pending', amount = excluded.amount, "
-                "run_id = excluded.run_id, updated_at = excluded.updated_at, last_error = NULL",
-                (
-                    posting.line_id, posting.invoice_iri, posting.bank_ref, f"{posting.amount:f}", posting.currency,
-                    posting.booking_date.isoformat(), posting.run_id, stamp, stamp,
-                ),
+                "run_id = excluded.run_id, updated_at = excluded.updated_at, last_error = NULL "
+                "WHERE postings.state <> 'posted'",
+                [
+                    [
+                        p.line_id, p.invoice_iri, p.bank_ref, f"{p.amount:f}", p.currency, p.booking_date.isoformat(),
+                        p.run_id, stamp, stamp,
+                    ]
+                    for p in postings
+                ],
             )  # fmt: skip
         return True
 
@@ -218,23 +226,27 @@ class State:
                 "WHERE line_id = ? AND invoice_iri = ?",
                 (remote_iri, now(), posting.line_id, posting.invoice_iri),
             )
-            self.db.execute(
-                "UPDATE bank_lines SET status = 'posted', status_run_id = ? WHERE line_id = ?",
-                (run_id, posting.line_id),
-            )
+            self._settle_line(posting.line_id, run_id)
 
     def mark_refused(self, posting: Posting, error: str, run_id: str) -> None:
-        """Flowtly refused the posting for good (validation): the line goes to a person."""
+        """Flowtly refused the posting for good (validation): a person decides what the line still pays."""
         with self.db.transaction():
             self.db.execute(
                 "UPDATE postings SET state = 'refused', last_error = ?, updated_at = ? "
                 "WHERE line_id = ? AND invoice_iri = ?",
                 (error, now(), posting.line_id, posting.invoice_iri),
             )
-            self.db.execute(
-                "UPDATE bank_lines SET status = 'review', status_run_id = ? WHERE line_id = ?",
-                (run_id, posting.line_id),
-            )
+            self._settle_line(posting.line_id, run_id)
+
+    def _settle_line(self, line_id: str, run_id: str) -> None:
+        """Once none of a line's allocations waits in the outbox, the line is `posted` if any reached
+        Flowtly (it is never matched again: what is left is a person's), else `review`."""
+        self.db.execute(
+            "UPDATE bank_lines SET status = CASE WHEN EXISTS (SELECT 1 FROM postings p WHERE p.line_id = ? "
+            "AND p.state = 'posted') THEN 'posted' ELSE 'review' END, status_run_id = ? WHERE line_id = ? "
+            "AND NOT EXISTS (SELECT 1 FROM postings p WHERE p.line_id = ? AND p.state IN ('pending', 'sending'))",
+            (line_id, run_id, line_id, line_id),
+        )
 
     def note_posting_error(self, posting: Posting, error: str) -> None:
         """A transient failure: the posting stays in the outbox and is finished by a later run."""
@@ -258,18 +270,18 @@ class State:
     # -- decisions -----------------------------------------------------------------------------------
 
     def record_decisions(self, run_id: str, matches: Sequence[Match]) -> None:
-        """Store each line's decision and suggestions (a line left undecided has no match and stays `new`)."""
+        """Store each line's decision and options, one row per allocation (a line left undecided has no
+        match and stays `new`)."""
         rows: list[list[Any]] = []
         for m in matches:
             options = [m.chosen] if m.chosen else list(m.suggestions)
             if not options:
                 rows.append([run_id, m.line.line_id, 0, m.decision.value, None, None, None, None, m.note])
-            for rank, cand in enumerate(options):
-                if cand is None:
-                    continue
+            allocations = [(cand, a) for cand in options for a in cand.allocations]
+            for rank, (cand, a) in enumerate(allocations):
                 rows.append([
-                    run_id, m.line.line_id, rank, m.decision.value, cand.invoice.iri, cand.invoice.name,
-                    cand.probability, f"{cand.allocated_amount:f}", cand.reasons(),
+                    run_id, m.line.line_id, rank, m.decision.value, a.invoice.iri, a.invoice.name, cand.probability,
+                    f"{a.amount:f}", cand.reasons(),
                 ])  # fmt: skip
         with self.db.transaction():
             self.db.executemany(
