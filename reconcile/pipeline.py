@@ -50,6 +50,7 @@ from reconcile.rules import load_rules
 from reconcile.statements.base import StatementReader
 from reconcile.statements.registry import default_readers, read_statement
 from reconcile.store.db import Row, open_database
+from reconcile.store.learned import LearnedPayers
 from reconcile.store.state import State
 
 log = logging.getLogger(__name__)
@@ -135,6 +136,7 @@ class Run:
         self._undecided: list[Undecided] = []  # lines left `new`, decided by the next run
         self._ignored_kind: dict[str, str] = {}  # line id -> kind, for lines ignored by the pipeline
         self._contents_read: dict[str, str] = {}  # content hash -> the name it was read under in this run
+        self._learned: LearnedPayers | None = None
 
     # -- the run -------------------------------------------------------------------------------------
 
@@ -366,7 +368,13 @@ class Run:
             return done + self._decide_without_invoices(todo)
         self.summary.open_invoices = len(invoices)
         self.progress.stage("Matching", len(todo))
-        return done + match_lines(todo, invoices, self.rules, on_progress=self.progress.advance)
+        learned = self._payers(state).frame()
+        return done + match_lines(todo, invoices, self.rules, learned=learned, on_progress=self.progress.advance)
+
+    def _payers(self, state: State) -> LearnedPayers:
+        if self._learned is None:
+            self._learned = LearnedPayers(state.db)
+        return self._learned
 
     def _ignore(self, line: BankLine, status: str, note: str) -> Match:
         self._ignored_kind[line.line_id] = "already_posted" if status == "posted" else "posting_in_progress"
@@ -431,17 +439,23 @@ class Run:
     def _post_allocations(self, state: State, client: FlowtlyClient, m: Match, postings: list[Posting]) -> Match:
         """Send a line's postings one by one; a refusal or an outage leaves the others to finish or to a
         person, and says which."""
+        assert m.chosen is not None
         problems: list[str] = []
-        for posting in postings:
+        paid_for: dict[str, str | None] = {}  # client iri -> name, of the invoices posted to
+        for posting, allocation in zip(postings, m.chosen.allocations, strict=True):
             if self.summary.stopped:
                 problems.append(f"posting to {posting.invoice_iri} left in the outbox; the next run finishes it")
                 continue
             outcome = self._send(state, client, posting, m.line, look_first=False)
             if outcome is not None:
                 problems.append(outcome)
+            elif allocation.invoice.client_iri:
+                paid_for[allocation.invoice.client_iri] = allocation.invoice.client_name
+        if m.line.counterparty_iban:  # who paid, learned for the next runs: once per line and client
+            for client_iri, client_name in paid_for.items():
+                self._payers(state).confirm(m.line.counterparty_iban, client_iri, client_name, m.line.booking_date)
         if not problems:
             return replace(m, decision=Decision.POSTED)
-        assert m.chosen is not None
         done = {p.invoice_iri for p in state.posted_to(m.line.line_id)}
         if done:  # part of a combined payment is in Flowtly: the line is never matched again
             names = ", ".join(a.invoice.name for a in m.chosen.allocations if a.invoice.iri in done)

@@ -46,7 +46,8 @@ class Rules:
     auto_post_probability: float
     review_probability: float
     min_odds_ratio: float
-    auto_post_requires: tuple[str, ...]
+    # Each group's comparisons: at least one of them must fire a strong level to post without a person.
+    auto_post_requires: tuple[tuple[str, ...], ...]
     max_suggestions: int
     min_reference_length: int
     max_amount_candidates: int
@@ -193,10 +194,19 @@ def parse_rules(raw: dict[str, Any], source: str) -> Rules:
     max_amt = int(_number(decision, "max_amount_candidates", d, problems, lo=1, hi=100000, default=50))
     combined_max = int(_number(decision, "combined_max_invoices", d, problems, lo=2, hi=12, default=6))
     combined_pool = int(_number(decision, "combined_search_invoices", d, problems, lo=2, hi=200, default=40))
-    requires = decision.get("auto_post_requires", [])
-    if not isinstance(requires, list) or not all(isinstance(x, str) for x in requires):
+    raw_requires = decision.get("auto_post_requires", [])
+    requires: list[tuple[str, ...]] = []
+    if isinstance(raw_requires, list):
+        for entry in raw_requires:
+            group = (entry,) if isinstance(entry, str) else tuple(entry) if isinstance(entry, list) else ()
+            if group and all(isinstance(x, str) for x in group):
+                requires.append(group)
+                continue
+            problems.append(
+                f"decision.auto_post_requires: {entry!r} is neither a comparison name nor a list of them"
+            )
+    else:
         problems.append("decision.auto_post_requires: expected a list of comparison names")
-        requires = []
 
     comparisons: list[Comparison] = []
     raw_comps = raw.get("comparisons")
@@ -230,7 +240,7 @@ def parse_rules(raw: dict[str, Any], source: str) -> Rules:
             )
         )
     names = [c.name for c in comparisons]
-    for req in requires:
+    for req in (name for group in requires for name in group):
         if req not in names:
             problems.append(f"decision.auto_post_requires: no comparison named {req!r}")
         elif not next(c for c in comparisons if c.name == req).strong_levels:

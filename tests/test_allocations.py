@@ -4,9 +4,11 @@ invoice is given more than it has open. Engine-level (pure) tests, then the outb
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
+import polars as pl
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
@@ -233,3 +235,94 @@ def test_a_combined_payment_cut_off_after_its_first_posting_is_finished_by_the_n
             if tx["transaction"].get("bankReference") == "COMB-1"
         )  # fmt: skip
         assert ours == Counter({(inv.iri, str(inv.open_amount)): 1 for inv in pair})
+
+
+# -- the payer's account: learned IBANs and virtual accounts ------------------------------------------------
+
+IBAN = "PL10105000997603123456789123"
+
+
+def learned(*rows: tuple[str, str, int, int]) -> pl.DataFrame:
+    return pl.DataFrame(rows, schema=["iban", "client_iri", "count", "clients"], orient="row")
+
+
+def test_a_payer_iban_confirmed_for_the_client_and_the_exact_amount_post_without_a_reference():
+    ln = line("615.00", "przelew", payer="ACME LOGISTICS", iban=IBAN)
+    books = [invoice(110, "FV/2026/11/0110", "615.00")]
+    assert match_lines([ln], books, RULES)[0].decision is Decision.REVIEW  # nothing known: a person decides
+    m = match_lines([ln], books, RULES, learned=learned((IBAN, "/clients/1", 3, 1)))[0]
+    assert m.decision is Decision.AUTO_POST
+    assert "payer's IBAN confirmed for this client before" in m.chosen.reasons()
+
+
+def test_an_iban_that_paid_for_several_clients_is_no_key_to_post():
+    ln = line("615.00", "przelew", payer="ACME LOGISTICS", iban=IBAN)
+    shared = learned((IBAN, "/clients/1", 3, 2), (IBAN, "/clients/9", 1, 2))
+    m = match_lines([ln], [invoice(110, "FV/2026/11/0110", "615.00")], RULES, learned=shared)[0]
+    assert m.decision is Decision.REVIEW
+
+
+def test_a_learned_payer_with_two_open_invoices_of_that_amount_goes_to_a_person():
+    ln = line("615.00", "przelew", payer="ACME LOGISTICS", iban=IBAN)
+    books = [invoice(110, "FV/2026/11/0110", "615.00"), invoice(111, "FV/2026/11/0111", "615.00")]
+    m = match_lines([ln], books, RULES, learned=learned((IBAN, "/clients/1", 3, 1)))[0]
+    assert m.decision is Decision.REVIEW and len(m.suggestions) == 2
+
+
+def test_a_learned_payer_finds_its_invoice_even_when_the_amount_is_shared_by_too_many():
+    ln = line("100.00", "przelew", payer="ACME LOGISTICS", iban=IBAN)
+    others = [
+        Invoice(f"/invoices/{n}", n, f"FV/2026/11/{n:04d}", "Someone Else", f"/clients/{n}", Decimal("100.00"),
+                Decimal("100.00"), "PLN", "sent")
+        for n in range(200, 200 + RULES.max_amount_candidates + 1)
+    ]  # fmt: skip
+    books = [invoice(110, "FV/2026/11/0110", "100.00"), *others]
+    m = match_lines([ln], books, RULES, learned=learned((IBAN, "/clients/1", 3, 1)))[0]
+    assert m.decision is Decision.AUTO_POST and m.chosen.invoices[0].iri == "/invoices/110"
+
+
+def test_money_reaching_a_clients_virtual_account_identifies_the_client():
+    virtual, main = "PL27114020040000300201355387", "PL61109010140000071219812874"
+
+    def with_account(inv: Invoice, account: str) -> Invoice:
+        return replace(inv, bank_account=account)
+
+    books = [
+        with_account(invoice(110, "FV/2026/11/0110", "615.00"), virtual),
+        with_account(invoice(111, "FV/2026/11/0111", "999.00", client="Other SA"), main),
+        with_account(invoice(112, "FV/2026/11/0112", "10.00", client="Third SA"), main),
+    ]
+    books[1] = replace(books[1], client_iri="/clients/2")
+    books[2] = replace(books[2], client_iri="/clients/3")
+    ln = replace(line("615.00", "przelew"), account=virtual)
+    m = match_lines([ln], books, RULES)[0]
+    assert m.decision is Decision.AUTO_POST
+    assert "paid into the client's virtual account" in m.chosen.reasons()
+
+
+def test_a_posting_teaches_the_payers_iban_and_the_next_run_posts_by_it(tmp_path):
+    with start_sandbox(make_seed(12, n_clients=4, seed=5), options=SandboxOptions(token="t")) as sandbox:
+        invs = [inv for inv in open_invoices(sandbox) if inv.currency == "PLN"]
+        first, second = next(
+            (a, b) for a in invs for b in invs
+            if a.iri < b.iri and a.client_iri == b.client_iri and a.open_amount != b.open_amount
+        )  # fmt: skip
+        account, booked = "PL61109010140000071219812874", date(2026, 11, 20)
+
+        def statement(name: str, ref: str, inv: Invoice, title: str):
+            ln = BankLine(
+                line_id=make_line_id(account, ref, booking_date=booked, amount=inv.open_amount, currency="PLN"),
+                bank_ref=ref, account=account, currency="PLN", amount=inv.open_amount, booking_date=booked,
+                counterparty_name="J. SMITH", counterparty_iban=IBAN, remittance=title,
+            )  # fmt: skip
+            path = tmp_path / name
+            path.write_bytes(write_camt053([ln], account=account, currency="PLN", statement_id=name))
+            return path
+
+        settings = in_process_settings(sandbox, tmp_path)
+        one = run(settings, RunRequest(statements=(statement("a.xml", "R-1", first, f"Zaplata {first.name}"),)))
+        assert one.counts["posted"] == 1
+        two = run(settings, RunRequest(statements=(statement("b.xml", "R-2", second, "przelew"),)))
+        assert two.counts["posted"] == 1
+        posted = [tx for tx in sandbox.snapshot()["invoiceTransactions"] if tx["transaction"].get("bankReference") == "R-2"]
+        assert [tx["invoice"] for tx in posted] == [second.iri]

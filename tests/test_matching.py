@@ -130,7 +130,7 @@ def test_an_auto_post_names_the_level_of_every_comparison():
     levels = [c.levels[row[f"level:{c.name}"]].label for c in RULES.comparisons]
     assert levels == [
         "invoice number in the title", "equals the open amount", "payer name is the client's",
-        "paid after the invoice was issued",
+        "nothing known of the payer's account", "paid after the invoice was issued",
     ]  # fmt: skip
 
 

@@ -128,6 +128,14 @@ def test_the_main_account_is_no_virtual_account_even_with_a_single_client():
     assert virtual_accounts(books(("/invoices/1", ACME, MAIN))).is_empty()
 
 
+def test_each_currency_has_its_main_account_even_when_one_client_alone_pays_in_it():
+    eur_main = "PL27114020040000300201355387"
+    table = books(
+        ("/invoices/1", ACME, MAIN), ("/invoices/2", BOREAL, MAIN), ("/invoices/3", CEDAR, eur_main)
+    ).with_columns(pl.Series("invoice_currency", ["PLN", "PLN", "EUR"]))
+    assert virtual_accounts(table).is_empty()
+
+
 def test_accounts_tied_for_the_most_invoices_are_all_taken_for_main():
     tied = books(("/invoices/1", ACME, ACME_VIRTUAL), ("/invoices/2", BOREAL, MAIN))
     assert virtual_accounts(tied).is_empty()

@@ -17,8 +17,8 @@ from reconcile.rules import default_rules_path, load_rules, parse_rules
 
 def test_shipped_rules_load():
     rules = load_rules()
-    assert [c.name for c in rules.comparisons] == ["reference", "amount", "payer", "date"]
-    assert rules.auto_post_requires == ("reference", "amount")
+    assert [c.name for c in rules.comparisons] == ["reference", "amount", "payer", "account", "date"]
+    assert rules.auto_post_requires == (("reference", "account"), ("amount",))
 
 
 def test_every_problem_is_reported_at_once():
@@ -62,7 +62,8 @@ def test_every_signal_builds_a_condition_and_explains_a_pair():
         "line_units": [1_000_000, 990_000], "open_units": [1_000_000, 1_000_000], "name_similarity": [0.95, None],
         "name_level": ["same name", None], "payer": ["ACME", None],
         "booking_date": [date(2026, 11, 2), date(2026, 11, 3)], "issue_date": [date(2026, 10, 1), None],
-        "due_date": [date(2026, 10, 15), None],
+        "due_date": [date(2026, 10, 15), None], "iban_level": ["learned", None], "iban_count": [2, 0],
+        "virtual_account": [False, True],
     })  # fmt: skip
     view = PairView("FV 1", "FV/1", Decimal("100.00"), "PLN", Decimal("100.00"), "PLN", "ACME", "Acme", 0.95,
                     date(2026, 11, 2), date(2026, 10, 1), date(2026, 10, 15))  # fmt: skip

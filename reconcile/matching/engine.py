@@ -10,6 +10,8 @@ from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any
 
+import polars as pl
+
 from reconcile.matching.signals import SIGNALS, PairView
 from reconcile.matching.tables import AUTO_POST, IGNORED, REVIEW, frames, level_column, match_tables
 from reconcile.model import Allocation, BankLine, Decision, Evidence, Invoice, Match, ScoredCandidate
@@ -24,12 +26,13 @@ def match_lines(
     invoices: Sequence[Invoice],
     rules: Rules,
     *,
+    learned: pl.DataFrame | None = None,
     on_progress: Callable[[int], None] | None = None,
 ) -> list[Match]:
     """Decide each line (in the order given): allocations to post, suggestions for a person, unmatched or
-    ignored."""
+    ignored. `learned`: the payers confirmed before (reconcile.store.learned.LearnedPayers.frame())."""
     line_table, invoice_table = frames(lines, invoices)
-    rows = match_tables(line_table, invoice_table, rules)
+    rows = match_tables(line_table, invoice_table, rules, learned)
     by_iri = {inv.iri: inv for inv in invoices}
     by_line: dict[str, list[dict[str, Any]]] = {}
     for row in rows.iter_rows(named=True):
@@ -77,6 +80,7 @@ def _candidate(line: BankLine, rows: list[dict[str, Any]], by_iri: dict[str, Inv
         booking_date=line.booking_date,
         issue_date=max((inv.issue_date for inv in invoices if inv.issue_date), default=None),
         due_date=min((inv.due_date for inv in invoices if inv.due_date), default=None),
+        payer_iban=line.counterparty_iban,
     )
     evidence = []
     for comparison in rules.comparisons:

@@ -30,6 +30,7 @@ _NOTHING_LEARNED = pl.DataFrame(
 )
 # Working columns, never returned.
 _KEY, _CLIENTS, _KNOWN, _INVOICES = "_payers_key", "_payers_clients", "_payers_known", "_payers_invoices"
+_CURRENCY = "_payers_currency"
 
 
 def _compact(column: str) -> pl.Expr:
@@ -77,29 +78,38 @@ def virtual_accounts(books: pl.DataFrame) -> pl.DataFrame:
     """The accounts that identify one client: on the invoices of exactly that client, and not the main one.
 
     A virtual account is opened for one client, so it can only appear on that client's invoices. The main
-    account is the one on the most invoices: it serves every client without a virtual account, and it
+    account is the one on the most invoices (of each currency, when the invoices say theirs): it serves every client without a virtual account, and it
     too would appear on one client's invoices only while that client is the only one invoiced there (a
     new company, one big customer), which would make every payment to the company a lead. Accounts tied
     for the most are all taken as main: when that cannot be told apart, no lead is safer than a wrong one.
     An invoice without a client counts as another client.
     """
+    currency = pl.col("invoice_currency") if "invoice_currency" in books.columns else pl.lit("")
     per_account = (
-        books.select(_compact("bank_account").alias("account"), "client_iri")
+        books.select(_compact("bank_account").alias("account"), "client_iri", currency.alias(_CURRENCY))
         .drop_nulls("account")
-        .group_by("account")
+        .group_by("account", _CURRENCY)
         .agg(
             pl.len().alias(_INVOICES),
             pl.col("client_iri").n_unique().alias(_CLIENTS),
             pl.col("client_iri").first(),
         )
     )
+    # The main account of each currency: a company invoicing in EUR and PLN has one of each, and its EUR
+    # account may well carry one client's invoices alone while few EUR invoices are open.
+    main = per_account.filter(pl.col(_INVOICES) == pl.col(_INVOICES).max().over(_CURRENCY)).select("account")
+    one_client = (
+        books.select(_compact("bank_account").alias("account"), "client_iri")
+        .group_by("account")
+        .agg(pl.col("client_iri").n_unique().alias(_CLIENTS), pl.col("client_iri").null_count().alias(_KNOWN))
+        .filter(pl.col(_CLIENTS) == 1, pl.col(_KNOWN) == 0)
+        .select("account")
+    )
     return (
-        per_account.filter(
-            pl.col(_CLIENTS) == 1,
-            pl.col("client_iri").is_not_null(),
-            pl.col(_INVOICES) < pl.col(_INVOICES).max(),
-        )
+        per_account.join(one_client, on="account")
+        .join(main, on="account", how="anti")
         .select("account", "client_iri")
+        .unique()
         .sort("account")
     )
 

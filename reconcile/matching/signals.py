@@ -18,6 +18,10 @@ Pair table columns a condition may use:
     name_level       the payer/client name level of reconcile.matching.names (NAME_LEVELS)
     payer            the payer's name on the line, null or "" when the bank gave none
     booking_date     the line's booking date   issue_date, due_date  the invoice's (null when unknown)
+    iban_level       what was learned of the payer's IBAN for the invoice's client: "learned",
+                     "learned_shared", "learned_other" or null (reconcile.matching.payers)
+    iban_count       how often that IBAN was confirmed for this client
+    virtual_account  whether the money reached a virtual account of the invoice's client
 
 A combined payment (one line, several invoices) is scored by the same conditions on one row: its open
 amount is the sum of its invoices', and its reference is the weakest of theirs (null unless all are named).
@@ -34,6 +38,7 @@ from typing import Any
 import polars as pl
 
 from reconcile.matching.names import DIFFERS_IN_NUMBER, DIFFERS_IN_WORD, MISSING, RESEMBLES, SAME, TRUNCATED
+from reconcile.matching.payers import LEARNED, LEARNED_OTHER, LEARNED_SHARED
 from reconcile.money import format_amount
 
 # Amounts in the pair table are integers of this many units per currency unit: exact for every ISO 4217
@@ -67,6 +72,7 @@ class PairView:
     booking_date: date | None = None
     issue_date: date | None = None
     due_date: date | None = None
+    payer_iban: str | None = None
 
 
 def _explain_reference(pair: PairView) -> str:
@@ -76,6 +82,14 @@ def _explain_reference(pair: PairView) -> str:
 def _explain_amount(pair: PairView) -> str:
     paid = format_amount(pair.line_amount, pair.line_currency)
     return f"{paid} paid, {format_amount(pair.open_amount, pair.invoice_currency)} open"
+
+
+def _explain_account(pair: PairView) -> str:
+    return f"from {pair.payer_iban}" if pair.payer_iban else ""
+
+
+def _iban(level: str) -> Callable[[Params], pl.Expr]:
+    return lambda p: pl.col("iban_level").eq(level).fill_null(False)
 
 
 def _explain_payer(pair: PairView) -> str:
@@ -208,6 +222,14 @@ _SIGNALS = (
            "the names are alike but for a number or a distinctive word: another payer (partner_1, partner_3)"),
     Signal("name_missing", _NONE, lambda p: pl.col("name_level").fill_null(MISSING).eq(MISSING), _explain_payer,
            "the bank line carries no payer name, or the invoice no client name"),
+    Signal("virtual_account", _NONE, lambda p: pl.col("virtual_account").fill_null(False), _explain_account,
+           "the money reached a virtual account that only this client's invoices carry"),
+    Signal("iban_learned", _NONE, _iban(LEARNED), _explain_account,
+           "the payer's IBAN was confirmed for this client before, and for no other"),
+    Signal("iban_learned_shared", _NONE, _iban(LEARNED_SHARED), _explain_account,
+           "the payer's IBAN was confirmed for this client before, and for other clients too"),
+    Signal("iban_other_client", _NONE, _iban(LEARNED_OTHER), _explain_account,
+           "the payer's IBAN was confirmed only for other clients before"),
     Signal("paid_before_issue", {"grace_days": DAYS}, _paid_before_issue, _explain_date,
            "the payment was booked more than `grace_days` before the invoice was issued"),
     Signal("paid_late", {"days": DAYS}, _paid_late, _explain_date,

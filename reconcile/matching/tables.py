@@ -22,6 +22,7 @@ import polars as pl
 
 from reconcile.matching.combined import combined_options
 from reconcile.matching.names import compare_name_pairs
+from reconcile.matching.payers import client_leads, learned_evidence, virtual_evidence
 from reconcile.matching.reference_join import REF_STRENGTH, reference_pairs
 from reconcile.matching.references import SPLIT_PAYMENT_PATTERN
 from reconcile.matching.signals import PARTLY_NAMED, SIGNALS, UNITS
@@ -49,6 +50,8 @@ def match_tables(
 ) -> pl.DataFrame:
     """Decide every bank line: one row per line and allocation or suggestion, best first.
 
+    `learned` is the payers confirmed before (reconcile.store.learned.LearnedPayers.frame()), or None.
+
     An option is one way to settle a line: one invoice, or several (a combined payment). Columns: line_id,
     rank (the option's: 1 = the allocations of an auto_post, or the first suggestion; null where there is
     no invoice), part (1, 2... within a combined payment), decision (auto_post, review, unmatched,
@@ -60,10 +63,11 @@ def match_tables(
     lines = _prepare_lines(lines)
     books = _prepare_invoices(invoices)
     incoming = lines.filter(pl.col("line_units") > 0)
-    pairs = _candidates(incoming, books, rules)
-    leads = pl.DataFrame(schema={"line_id": pl.String, "client_iri": pl.String})
+    leads = client_leads(incoming, books, learned).select("line_id", "client_iri").unique()
+    pairs = _candidates(incoming, books, leads, rules)
     sets = combined_options(incoming, books, pairs, leads, rules)
     options, members = _options(pairs, sets, incoming, books)
+    options = virtual_evidence(learned_evidence(options, learned), books)
     decided = _decide(_score(options, rules), members, books, rules)
     unmatched = incoming.join(decided.select("line_id").unique(), on="line_id", how="anti").select(
         "line_id",
@@ -121,6 +125,8 @@ def _prepare_lines(lines: pl.DataFrame) -> pl.DataFrame:
         pl.col("structured_ref").alias("whole_reference"),
         _optional(lines, "bank_ref", pl.String),
         _optional(lines, "booking_date", pl.Date),
+        _optional(lines, "counterparty_iban", pl.String).alias("payer_iban"),
+        _optional(lines, "account", pl.String),
     )
 
 
@@ -141,26 +147,38 @@ def _prepare_invoices(invoices: pl.DataFrame) -> pl.DataFrame:
         _optional(invoices, "client_iri", pl.String),
         _optional(invoices, "issue_date", pl.Date),
         _optional(invoices, "due_date", pl.Date),
+        _optional(invoices, "bank_account", pl.String),
     )
 
 
 # -- candidates ----------------------------------------------------------------------------------------
 
 
-def _amount_pairs(incoming: pl.DataFrame, books: pl.DataFrame, rules: Rules) -> pl.DataFrame:
-    """(line, invoice) pairs with the exact open amount, in the same currency, where few invoices share it."""
+def _amount_pairs(incoming: pl.DataFrame, books: pl.DataFrame, leads: pl.DataFrame, rules: Rules) -> pl.DataFrame:
+    """(line, invoice) pairs with the exact open amount, in the same currency, where few invoices share it;
+    and, whatever the sharing, among the invoices of a client the line's payer points to (`leads`)."""
     keys = ["invoice_currency", "open_units"]
     shared = books.group_by(keys).agg(pl.len().alias("sharing"))
     usable = books.join(shared.filter(pl.col("sharing") <= rules.max_amount_candidates), on=keys)
-    return incoming.join(
+    by_amount = incoming.join(
         usable.select("iri", *keys), left_on=["line_currency", "line_units"], right_on=keys
     ).select("line_id", "iri")
+    by_client = (
+        leads.join(incoming.select("line_id", "line_currency", "line_units"), on="line_id")
+        .join(
+            books.select("iri", "client_iri", *keys),
+            left_on=["client_iri", "line_currency", "line_units"],
+            right_on=["client_iri", *keys],
+        )
+        .select("line_id", "iri")
+    )
+    return pl.concat([by_amount, by_client]).unique()
 
 
-def _candidates(incoming: pl.DataFrame, books: pl.DataFrame, rules: Rules) -> pl.DataFrame:
+def _candidates(incoming: pl.DataFrame, books: pl.DataFrame, leads: pl.DataFrame, rules: Rules) -> pl.DataFrame:
     """Every candidate pair once, with the strongest reference found for it."""
     named = reference_pairs(incoming, books, rules)
-    by_amount = _amount_pairs(incoming, books, rules).join(named, on=["line_id", "iri"], how="anti")
+    by_amount = _amount_pairs(incoming, books, leads, rules).join(named, on=["line_id", "iri"], how="anti")
     return pl.concat([named, by_amount], how="diagonal_relaxed")
 
 
@@ -243,7 +261,7 @@ def _score(options: pl.DataFrame, rules: Rules) -> pl.DataFrame:
     """Each option's level per comparison (the first whose condition holds), odds and probability."""
     table = options.join(_name_evidence(options), on=["payer", "client_name"], how="left")
     odds = pl.lit(rules.prior_odds, dtype=pl.Float64)
-    lacking: list[pl.Expr] = []  # the name of each required comparison whose strong levels did not fire
+    strong: dict[str, pl.Expr] = {}  # whether each comparison fired one of its strong levels
     levels: list[pl.Expr] = []
     for comparison in rules.comparisons:
         index: pl.Expr = pl.lit(len(comparison.levels) - 1, dtype=pl.Int8)
@@ -256,11 +274,13 @@ def _score(options: pl.DataFrame, rules: Rules) -> pl.DataFrame:
         column = level_column(comparison.name)
         levels.append(index.alias(column))
         odds = odds * factor
-        if comparison.name in rules.auto_post_requires:
-            strong_indexes = [
-                i for i, lv in enumerate(comparison.levels) if lv.label in comparison.strong_levels
-            ]
-            lacking.append(pl.when(index.is_in(strong_indexes)).then(None).otherwise(pl.lit(comparison.name)))
+        strong_indexes = [i for i, lv in enumerate(comparison.levels) if lv.label in comparison.strong_levels]
+        strong[comparison.name] = index.is_in(strong_indexes)
+    # The name of each required group none of whose comparisons fired a strong level.
+    lacking = [
+        pl.when(pl.any_horizontal([strong[name] for name in group])).then(None).otherwise(pl.lit(" or ".join(group)))
+        for group in rules.auto_post_requires
+    ]
     lacks = pl.concat_str(lacking, separator=", ", ignore_nulls=True) if lacking else pl.lit("")
     return table.with_columns(*levels, odds.alias("odds"), lacks.alias("lacks")).with_columns(
         (pl.col("lacks") == "").alias("strong"),
