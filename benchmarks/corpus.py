@@ -83,8 +83,9 @@ class Corpus:
     paid: list[Invoice] = field(default_factory=list)  # already paid: not open, named by double payments
 
     def invoice_frame(self) -> pl.DataFrame:
-        """The open invoices as a table whose columns are named as Invoice's fields (amounts Decimal)."""
-        return _frame(self.invoices, Invoice)
+        """The invoices a run reads, as a table whose columns are named as Invoice's fields (amounts
+        Decimal): the open ones and those already paid (open amount 0), as the pipeline passes them."""
+        return _frame([*self.invoices, *self.paid], Invoice)
 
     def line_frame(self) -> pl.DataFrame:
         """The bank lines as a table whose columns are named as BankLine's fields (amounts Decimal)."""

@@ -36,7 +36,7 @@ def match_lines(corpus: Corpus, rules: Rules) -> list[Match]:
     """The engine on the corpus's values, as the pipeline calls it."""
     from reconcile.matching.engine import match_lines as engine_match_lines
 
-    return engine_match_lines(corpus.lines, corpus.invoices, rules)
+    return engine_match_lines(corpus.lines, [*corpus.invoices, *corpus.paid], rules)
 
 
 def decide(corpus: Corpus, rules: Rules) -> tuple[str, dict[str, Outcome]]:
@@ -79,8 +79,9 @@ def candidates_per_line(corpus: Corpus, rules: Rules) -> dict[str, Any]:
     """How many (line, invoice) pairs the core scores per money-in line (read from its candidate step)."""
     prepared = tables._prepare_lines(corpus.line_frame())
     incoming = prepared.filter(pl.col("line_units") > 0)
-    books = tables._prepare_invoices(corpus.invoice_frame())
-    per_line = tables._candidates(incoming, books, rules).group_by("line_id").len()["len"]
+    books = tables._prepare_invoices(corpus.invoice_frame()).filter(pl.col("open_units") > 0)
+    no_leads = pl.DataFrame(schema={"line_id": pl.String, "client_iri": pl.String})  # nothing learned
+    per_line = tables._candidates(incoming, books, no_leads, rules).group_by("line_id").len()["len"]
     zero = incoming.height - per_line.len()
     return _summary(sorted([0] * zero + per_line.to_list()), "all lines")
 

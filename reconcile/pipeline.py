@@ -31,7 +31,7 @@ from reconcile.errors import (
 )
 from reconcile.flowtly import assumptions
 from reconcile.flowtly.client import ClientSettings, FlowtlyClient
-from reconcile.flowtly.invoices import ResourceCache, fetch_open_invoices
+from reconcile.flowtly.invoices import ResourceCache, fetch_invoices
 from reconcile.flowtly.postings import create_once, find_existing
 from reconcile.matching.engine import match_lines
 from reconcile.model import (
@@ -359,16 +359,15 @@ class Run:
             self.progress.stage("Fetching open invoices from Flowtly")
             issued_after = date.today() - timedelta(days=self.settings.lookback_days)
             try:
-                invoices = fetch_open_invoices(
-                    client, issued_after=issued_after, on_progress=self.progress.advance
-                )
+                book = fetch_invoices(client, issued_after=issued_after, on_progress=self.progress.advance)
             except FlowtlyError as exc:  # without the open invoices nothing can be matched
                 self._stop(exc)
         if self.summary.stopped:
             return done + self._decide_without_invoices(todo)
-        self.summary.open_invoices = len(invoices)
+        self.summary.open_invoices = len(book.open)
         self.progress.stage("Matching", len(todo))
         learned = self._payers(state).frame()
+        invoices = [*book.open, *book.paid]  # the engine tells a paid one by its open amount, 0
         return done + match_lines(todo, invoices, self.rules, learned=learned, on_progress=self.progress.advance)
 
     def _payers(self, state: State) -> LearnedPayers:

@@ -195,3 +195,18 @@ def test_courtesy_words_around_a_short_number_leave_it_standing_alone():
     for title in ("RECHNUNG 9071 VIELEN DANK", "Betaling af faktura 9071", "Przelew za 9071 dziękujemy"):
         [row] = table([line("50.00", title)], [invoice(7, "9071", "50.00")]).rows(named=True)
         assert (row["ref_text"], row["decision"]) == (title, "auto_post")
+
+
+def test_a_payment_naming_an_invoice_already_paid_goes_to_a_person_saying_so():
+    ln = line("2460.00", "Zaplata za FV/2026/10/0101", payer="ACME LOGISTICS")
+    m = decide([ln], [invoice(101, "FV/2026/10/0101", "0.00", amount="2460.00"), invoice(102, "FV/2026/10/0102", "99.00")])
+    assert m[ln.line_id].decision is Decision.REVIEW
+    assert m[ln.line_id].note.startswith("names FV/2026/10/0101, which is not open (already paid)")
+    assert m[ln.line_id].suggestions == ()
+
+
+def test_a_paid_invoice_is_never_a_candidate_even_by_its_amount():
+    ln = line("2460.00", "przelew", payer="ACME LOGISTICS")
+    assert decide([ln], [invoice(101, "FV/2026/10/0101", "0.00", amount="2460.00")])[ln.line_id].decision is (
+        Decision.UNMATCHED
+    )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -68,6 +69,15 @@ class ResourceCache:
         return (str(name) if name else None), value
 
 
+@dataclass(frozen=True)
+class InvoiceBook:
+    """What a run matches against: the open invoices, and those read in the same window that are already
+    paid in full (a payment naming one of them is a double payment or a mistake: a person looks)."""
+
+    open: list[Invoice]
+    paid: list[Invoice]
+
+
 def fetch_open_invoices(
     client: FlowtlyClient,
     *,
@@ -75,8 +85,20 @@ def fetch_open_invoices(
     on_progress: Callable[[int], None] | None = None,
 ) -> list[Invoice]:
     """The invoices still open, issued on or after `issued_after` (None: however old), with client names."""
+    return fetch_invoices(client, issued_after=issued_after, on_progress=on_progress).open
+
+
+def fetch_invoices(
+    client: FlowtlyClient,
+    *,
+    issued_after: date | None,
+    on_progress: Callable[[int], None] | None = None,
+) -> InvoiceBook:
+    """The invoices issued on or after `issued_after` (None: however old) that are open, with client names,
+    and those paid in full (open amount 0, no client name: only their numbers are needed)."""
     cache = ResourceCache(client)
     open_docs: list[tuple[dict[str, Any], Decimal]] = []
+    paid: list[Invoice] = []
     seen: set[str] = set()
     params = assumptions.open_invoice_filters(issued_after)
     for n, doc in enumerate(client.iter_collection("/invoices", params), start=1):
@@ -92,6 +114,8 @@ def fetch_open_invoices(
         open_amt = assumptions.open_amount(doc, cache.get)
         if assumptions.is_open(doc, open_amt, issued_after=issued_after):
             open_docs.append((doc, open_amt))
+        else:
+            paid.append(assumptions.to_invoice(doc, open_amt=Decimal(0), client_name=None, client_iri=None))
     wanted = {d.get("client") for d, _ in open_docs}
     cache.prefetch_clients({c for c in wanted if isinstance(c, str) and assumptions.is_iri(c)})
     invoices: list[Invoice] = []
@@ -100,5 +124,5 @@ def fetch_open_invoices(
         invoices.append(
             assumptions.to_invoice(doc, open_amt=open_amt, client_name=name, client_iri=client_iri)
         )
-    log.info("%d open invoices among %d read", len(invoices), len(seen))
-    return invoices
+    log.info("%d open and %d paid invoices among %d read", len(invoices), len(paid), len(seen))
+    return InvoiceBook(invoices, paid)

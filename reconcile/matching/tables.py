@@ -61,7 +61,8 @@ def match_tables(
     note (why a line is not posted).
     """
     lines = _prepare_lines(lines)
-    books = _prepare_invoices(invoices)
+    every_invoice = _prepare_invoices(invoices)
+    books = every_invoice.filter(pl.col("open_units") > 0)
     incoming = lines.filter(pl.col("line_units") > 0)
     leads = client_leads(incoming, books, learned).select("line_id", "client_iri").unique()
     pairs = _candidates(incoming, books, leads, rules)
@@ -69,7 +70,9 @@ def match_tables(
     options, members = _options(pairs, sets, incoming, books)
     options = virtual_evidence(learned_evidence(options, learned), books)
     decided = _decide(_score(options, rules), members, books, rules)
-    unmatched = incoming.join(decided.select("line_id").unique(), on="line_id", how="anti").select(
+    left = incoming.join(decided.select("line_id").unique(), on="line_id", how="anti")
+    not_open = _naming_invoices_not_open(left, every_invoice.filter(pl.col("open_units") <= 0), rules)
+    unmatched = left.join(not_open, on="line_id", how="anti").select(
         "line_id",
         pl.lit(UNMATCHED).alias("decision"),
         pl.lit("no open invoice resembles this payment").alias("note"),
@@ -82,7 +85,23 @@ def match_tables(
         .otherwise(pl.lit("zero amount"))
         .alias("note"),
     )
-    return pl.concat([decided, unmatched, ignored], how="diagonal_relaxed").select(_output_columns(rules))
+    return pl.concat([decided, not_open, unmatched, ignored], how="diagonal_relaxed").select(
+        _output_columns(rules)
+    )
+
+
+def _naming_invoices_not_open(left: pl.DataFrame, closed: pl.DataFrame, rules: Rules) -> pl.DataFrame:
+    """Lines no open invoice fits whose title names an invoice that is not open (paid in full): a double
+    payment, or a payer's mistake; a person decides, told which."""
+    named = reference_pairs(left, closed, rules).join(closed.select("iri", "invoice_name"), on="iri")
+    return named.group_by("line_id").agg(pl.col("invoice_name").unique().sort().str.join(", ")).select(
+        "line_id",
+        pl.lit(REVIEW).alias("decision"),
+        pl.format(
+            "names {}, which is not open (already paid): a double payment or a mistake; no open invoice fits",
+            "invoice_name",
+        ).alias("note"),
+    )
 
 
 def _output_columns(rules: Rules) -> list[str]:
