@@ -98,7 +98,7 @@ def test_sandbox_command_serves_the_seed_and_says_where(tmp_path):
         )
         url = first.split()[3]
         doc = httpx.get(f"{url}/invoices", headers={"Authorization": "Bearer cli-token"}).json()
-        assert doc["totalItems"] == 21 and "member" in doc
+        assert doc["totalItems"] == 24 and "member" in doc
         assert httpx.get(f"{url}/invoices").status_code == 401
     finally:
         proc.terminate()
