@@ -12,6 +12,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+import polars as pl
+
 from reconcile.model import BankLine, Invoice, Posting
 from reconcile.money import parse_amount, quantize, to_json_number
 
@@ -228,3 +230,12 @@ def is_our_transaction(
     if tx_obj.get("externalId") == posting.line_id:
         return True
     return bool(posting.bank_ref) and tx_obj.get("bankReference") == posting.bank_ref
+
+
+def creditor_reference_bodies(number_key: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    """Assumed: a company that prints a structured creditor reference on its invoices builds it on the
+    invoice number, since Flowtly publishes no creditor-reference field ("Formats met in payment titles").
+    From the number's key (its letters and digits, upper case, accents dropped): the body of an RF reference
+    (ISO 11649 allows letters: the key itself, RF.. FV2026040123 for FV/2026/04/0123), and the body of an
+    all-digit one (OGM, QR, Finnish, KID, FIK: the key's digits without leading zeros, 2026040123)."""
+    return number_key, number_key.str.replace_all(r"[^0-9]", "").str.strip_chars_start("0")

@@ -218,6 +218,15 @@ def creditor_reference_key(value: str) -> str | None:
     return readings[0].canonical if readings else None
 
 
+def reference_body(ref: CreditorReference) -> str:
+    """What a reference carries besides its scheme's prefix and check digits: an RF reference's characters
+    after "RF" and its two check digits; another scheme's digits before its check digit (two for an OGM,
+    modulo 97), leading zeros dropped as in `canonical`."""
+    if ref.kind == RF:
+        return ref.canonical[4:]
+    return _digit_key(ref.canonical[: -2 if ref.kind == BE_OGM else -1])
+
+
 def _whole_readings(compact: str) -> Iterator[CreditorReference]:
     raw = compact
     if (ogm := _OGM_WHOLE.fullmatch(compact)) and _is_ogm(digits := "".join(ogm.groups())):

@@ -1,0 +1,163 @@
+"""Pairs by reference on whole tables: a number without its prefix word, one character off, or built into a
+creditor reference (reconcile.matching.reference_join)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from decimal import Decimal
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from stdnum.be import ogm_vcs
+from stdnum.iso7064 import mod_97_10
+
+from reconcile.matching.creditor_references import finnish_check_digit
+from reconcile.matching.reference_join import reference_pairs
+from reconcile.matching.tables import _prepare_invoices, _prepare_lines, frames
+from reconcile.model import BankLine, Invoice
+from reconcile.rules import load_rules
+from tests.factories import invoice, line
+
+RULES = load_rules()
+FV = "FV/2026/04/0123"  # its key FV2026040123; its digits 2026040123
+
+
+def found(lines: list[BankLine], invoices: list[Invoice]) -> set[tuple[str, str, str]]:
+    """(invoice, kind of reference, text as written) of every pair reference_pairs returns."""
+    line_table, invoice_table = frames(lines, invoices)
+    pairs = reference_pairs(_prepare_lines(line_table), _prepare_invoices(invoice_table), RULES)
+    return {(p["iri"], p["ref_kind"], p["ref_text"]) for p in pairs.iter_rows(named=True)}
+
+
+# -- a number without its prefix word ----------------------------------------------------------------------
+
+
+def test_number_that_lost_its_prefix_word_is_found():
+    invoices = [invoice(1, FV, "100.00"), invoice(2, "FV/2026/04/0124", "100.00")]
+    assert found([line("100.00", "Zaplata za fakture 2026/04/0123")], invoices) == {
+        ("/invoices/1", "invoice_number_loose", "2026 04 0123")
+    }
+
+
+def test_number_that_lost_a_prefix_two_invoices_share_the_rest_of_is_not_found():
+    invoices = [invoice(1, "FV/2026/04/0123", "100.00"), invoice(2, "FK/2026/04/0123", "100.00")]
+    assert found([line("100.00", "2026/04/0123")], invoices) == set()
+
+
+def test_number_that_lost_its_prefix_is_not_found_after_what_may_be_another_prefix():
+    assert found([line("100.00", "FK 2026/04/0123")], [invoice(1, FV, "250.00")]) == set()
+
+
+def test_number_with_its_prefix_is_found_as_written_only():
+    assert found([line("100.00", "Faktura FV/2026/04/0123")], [invoice(1, FV, "100.00")]) == {
+        ("/invoices/1", "invoice_number", "FV 2026 04 0123")
+    }
+
+
+def test_number_that_lost_its_prefix_is_not_read_across_a_number_found_as_written():
+    invoices = [invoice(1, "INV-2026-10145", "100.00"), invoice(2, "FV/2026/10/14504", "100.00")]
+    assert found([line("100.00", "RE-Nr. INV-2026-10145 04.08.2026")], invoices) == {
+        ("/invoices/1", "invoice_number", "INV 2026 10145")
+    }
+
+
+# -- near misses -------------------------------------------------------------------------------------------
+
+
+def test_number_with_one_character_wrong_is_a_near_miss_when_the_amount_agrees():
+    assert found([line("100.00", "Faktura FV/2026/04/0128")], [invoice(1, FV, "100.00")]) == {
+        ("/invoices/1", "invoice_number_near", "FV 2026 04 0128")
+    }
+
+
+def test_number_with_its_last_character_cut_off_is_a_near_miss():
+    assert found([line("100.00", "Faktura FV/2026/04/012")], [invoice(1, FV, "100.00")]) == {
+        ("/invoices/1", "invoice_number_near", "FV 2026 04 012")
+    }
+
+
+def test_near_miss_two_open_invoices_are_that_close_to_is_no_pair():
+    invoices = [invoice(1, FV, "100.00"), invoice(2, "FV/2026/04/0124", "300.00")]
+    assert found([line("100.00", "Faktura FV/2026/04/0128")], invoices) == set()
+
+
+@pytest.mark.parametrize(("amount", "currency"), [("100.01", "PLN"), ("100.00", "EUR")])
+def test_near_miss_is_no_pair_unless_the_line_pays_the_open_amount_in_its_currency(amount, currency):
+    assert found([line(amount, "FV/2026/04/0128", currency=currency)], [invoice(1, FV, "100.00")]) == set()
+
+
+def test_line_naming_an_invoice_has_no_near_misses():
+    invoices = [invoice(1, FV, "100.00"), invoice(2, "FV/2026/05/0001", "300.00")]
+    assert found([line("100.00", "FV/2026/04/0128, FV/2026/05/0001")], invoices) == {
+        ("/invoices/2", "invoice_number", "FV 2026 05 0001")
+    }
+
+
+# Invoice numbers of one series, a few characters apart: many are one character off another.
+SERIES = st.lists(
+    st.from_regex(r"FV/2026/0[1-3]/01[0-9]{2}", fullmatch=True), min_size=1, max_size=6, unique=True
+)
+AMOUNTS = st.sampled_from(["100.00", "200.00"])
+
+
+@settings(max_examples=60)
+@given(SERIES, AMOUNTS, st.data())
+def test_a_near_miss_is_never_paired_with_an_invoice_the_line_does_not_pay_the_open_amount_of(
+    numbers, paid, data
+):
+    invoices = [invoice(n, number, data.draw(AMOUNTS)) for n, number in enumerate(numbers)]
+    number = data.draw(st.sampled_from(numbers))
+    at = data.draw(st.integers(0, len(number) - 1))
+    typo = number[:at] + data.draw(st.sampled_from("0129V")) + number[at + 1 :]
+    title = data.draw(st.sampled_from([number[:-1], typo]))
+    open_amounts = {inv.iri: inv.open_amount for inv in invoices}
+    for iri, kind, _ in found([line(paid, title)], invoices):
+        if kind == "invoice_number_near":
+            assert open_amounts[iri] == Decimal(paid)
+
+
+# -- creditor references -----------------------------------------------------------------------------------
+
+
+def rf(body: str, check: str | None = None) -> str:
+    """An ISO 11649 reference on `body`, with its check digits or the ones given."""
+    return f"RF{check or mod_97_10.calc_check_digits(body + 'RF')}{body}"
+
+
+def test_rf_reference_built_on_the_invoice_number_is_found():
+    reference = rf("FV2026040123")
+    assert found([line("100.00", f"Payment {reference}")], [invoice(1, FV, "250.00")]) == {
+        ("/invoices/1", "creditor_reference", reference)
+    }
+
+
+def test_rf_reference_with_a_broken_check_is_not_found():
+    broken = rf("FV2026040123", check="00")
+    assert found([line("100.00", f"Payment {broken}")], [invoice(1, FV, "250.00")]) == set()
+
+
+def test_belgian_ogm_built_on_the_invoice_digits_is_found():
+    digits = "2026040123" + ogm_vcs.calc_check_digits("2026040123")
+    ogm = f"+++{digits[:3]}/{digits[3:7]}/{digits[7:]}+++"
+    assert found([line("100.00", f"Betaling {ogm}")], [invoice(1, FV, "250.00")]) == {
+        ("/invoices/1", "creditor_reference", ogm)
+    }
+
+
+def test_finnish_reference_in_a_title_is_found_only_after_its_keyword():
+    reference = "2026040123" + finnish_check_digit("2026040123")
+    lines = [line("100.00", f"Lasku, viite {reference}"), line("100.00", f"Lasku {reference}")]
+    assert found(lines, [invoice(1, FV, "250.00")]) == {("/invoices/1", "creditor_reference", reference)}
+
+
+def test_finnish_reference_as_the_whole_structured_reference_needs_no_keyword():
+    reference = "2026040123" + finnish_check_digit("2026040123")
+    paid = replace(line("100.00", "Lasku"), structured_ref=reference)
+    assert found([paid], [invoice(1, FV, "250.00")]) == {("/invoices/1", "creditor_reference", reference)}
+
+
+def test_creditor_reference_two_open_invoices_could_be_built_on_is_no_pair():
+    digits = "2026040123" + ogm_vcs.calc_check_digits("2026040123")
+    invoices = [invoice(1, FV, "250.00"), invoice(2, "FK/2026/04/0123", "250.00")]
+    assert found([line("100.00", f"+++{digits[:3]}/{digits[3:7]}/{digits[7:]}+++")], invoices) == set()
