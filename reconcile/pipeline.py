@@ -510,7 +510,7 @@ class Run:
             return self._ignored_kind[line.line_id]
         if line.amount < 0:
             return "money_out"
-        return "zero" if line.amount == 0 else "other"
+        return "zero" if line.amount == 0 else "not_invoice"  # money in a rule set aside, named in its note
 
 
 def _total(lines: list[BankLine]) -> Total:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from reconcile.errors import RulesError
+from reconcile.matching.ignore_rules import IgnoreRule, parse_ignore_rules
 from reconcile.matching.signals import DAYS, FRACTION, MONEY_LIMITS, MONEY_RANGES, SIGNALS
 
 
@@ -53,6 +54,8 @@ class Rules:
     max_amount_candidates: int
     combined_max_invoices: int  # the most invoices one combined payment is searched for
     combined_search_invoices: int  # the most of one client's open invoices a combined search looks at
+    ignore: tuple[IgnoreRule, ...] = ()  # money in that is not an invoice payment, in file order
+    own_accounts: frozenset[str] = frozenset()  # our accounts besides those of the statements read
 
 
 def default_rules_path() -> Path:
@@ -245,6 +248,7 @@ def parse_rules(raw: dict[str, Any], source: str) -> Rules:
             problems.append(f"decision.auto_post_requires: no comparison named {req!r}")
         elif not next(c for c in comparisons if c.name == req).strong_levels:
             problems.append(f"decision.auto_post_requires: comparison {req!r} has no strong_levels")
+    ignore, own_accounts = parse_ignore_rules(raw.get("ignore"), raw.get("own_accounts"), problems)
     if problems:
         raise RulesError(source, problems)
     return Rules(
@@ -260,4 +264,6 @@ def parse_rules(raw: dict[str, Any], source: str) -> Rules:
         max_amount_candidates=max_amt,
         combined_max_invoices=combined_max,
         combined_search_invoices=combined_pool,
+        ignore=ignore,
+        own_accounts=own_accounts,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 
 import polars as pl
@@ -210,3 +211,21 @@ def test_a_paid_invoice_is_never_a_candidate_even_by_its_amount():
     assert decide([ln], [invoice(101, "FV/2026/10/0101", "0.00", amount="2460.00")])[ln.line_id].decision is (
         Decision.UNMATCHED
     )
+
+
+def test_money_in_that_a_rule_says_is_no_invoice_payment_is_ignored_naming_the_rule():
+    payout = replace(line("2460.00", "FV/2026/10/0101 card sales"), bank_tx_code="PMNT/MCRD/POSP")
+    interest = replace(line("12.30", "KAPITALIZACJA ODSETEK"), bank_tx_code="NINT")
+    client = replace(line("2460.00", "late interest FV/2026/10/0101", payer="ACME LOGISTICS"), bank_tx_code="PMNT/RCDT/ESCT")
+    m = decide([payout, interest, client], [invoice(101, "FV/2026/10/0101", "2460.00")])
+    assert m[payout.line_id].decision is Decision.IGNORED and "card settlement" in m[payout.line_id].note
+    assert m[interest.line_id].decision is Decision.IGNORED and "'interest'" in m[interest.line_id].note
+    assert m[client.line_id].decision is Decision.AUTO_POST
+
+
+def test_a_transfer_from_another_of_our_accounts_is_ignored():
+    ours = "PL27114020040000300201355387"
+    other = replace(line("500.00", "przelew wlasny", iban=ours, ref="O1"))
+    statement_of_ours = replace(line("-500.00", "przelew wlasny", ref="O2"), account=ours)
+    m = decide([other, statement_of_ours], [invoice(101, "FV/2026/10/0101", "500.00")])
+    assert m[other.line_id].decision is Decision.IGNORED and "own transfer" in m[other.line_id].note

@@ -201,6 +201,7 @@ def test_ignored_lines_are_counted_and_summed_per_kind_never_netted(cli, sandbox
     assert again["ignored"] == {
         "money_out": {"count": 3, "amounts": {"EUR": "-12.40", "PLN": "-8935.50"}},
         "zero": {"count": 0, "amounts": {}},
+        "not_invoice": {"count": 0, "amounts": {}},
         "already_posted": {"count": 8, "amounts": {"EUR": "4200.00", "PLN": "35036.00"}},
         "posting_in_progress": {"count": 0, "amounts": {}},
     }

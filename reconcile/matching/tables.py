@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from reconcile.matching.combined import combined_options
+from reconcile.matching.ignore_rules import ignored_by_rules
 from reconcile.matching.names import compare_name_pairs
 from reconcile.matching.payers import client_leads, learned_evidence, virtual_evidence
 from reconcile.matching.reference_join import REF_STRENGTH, reference_pairs
@@ -60,10 +61,11 @@ def match_tables(
     one `level:<comparison>` column per comparison, ref_text (the references found), name_similarity, and
     note (why a line is not posted).
     """
+    set_aside = ignored_by_rules(lines, rules.ignore, rules.own_accounts)
     lines = _prepare_lines(lines)
     every_invoice = _prepare_invoices(invoices)
     books = every_invoice.filter(pl.col("open_units") > 0)
-    incoming = lines.filter(pl.col("line_units") > 0)
+    incoming = lines.filter(pl.col("line_units") > 0).join(set_aside, on="line_id", how="anti")
     leads = client_leads(incoming, books, learned).select("line_id", "client_iri").unique()
     pairs = _candidates(incoming, books, leads, rules)
     sets = combined_options(incoming, books, pairs, leads, rules)
@@ -85,7 +87,8 @@ def match_tables(
         .otherwise(pl.lit("zero amount"))
         .alias("note"),
     )
-    return pl.concat([decided, not_open, unmatched, ignored], how="diagonal_relaxed").select(
+    not_invoices = set_aside.select("line_id", pl.lit(IGNORED).alias("decision"), "note")
+    return pl.concat([decided, not_open, unmatched, ignored, not_invoices], how="diagonal_relaxed").select(
         _output_columns(rules)
     )
 

@@ -36,6 +36,7 @@ from reconcile.money import format_amount
 IGNORED_KINDS = {
     "money_out": "money out",
     "zero": "zero amount",
+    "not_invoice": "not an invoice payment",
     "already_posted": "already posted",
     "posting_in_progress": "posting in progress",
 }
