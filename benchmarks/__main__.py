@@ -9,6 +9,7 @@ import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from benchmarks.harness import in_subprocess, table
@@ -29,6 +30,9 @@ def main() -> None:
         "--size", type=int, default=ACCURACY_SIZE, help="bank lines and open invoices of the accuracy corpus"
     )
     parser.add_argument("--seed", type=int, default=SEED, help="seed of the synthetic corpus")
+    parser.add_argument(
+        "--rules", type=Path, help="rules file the accuracy benchmark measures (default: the shipped rules)"
+    )
     parser.add_argument(
         "--large",
         action="store_true",
@@ -73,7 +77,7 @@ def main() -> None:
         print(table(rows, [*sorted({k for r in rows for k in r if k != "error"}), "error"]))
         print()
     if args.only in (None, "accuracy"):
-        accuracy(args.size, args.seed)
+        accuracy(args.size, args.seed, args.rules)
         print()
     if args.only in (None, "scale"):
         scale(LARGE_SIZE if args.large else SCALE_SIZE, args.seed)
@@ -94,12 +98,16 @@ def running(what: str) -> Iterator[None]:
             sys.stderr.flush()
 
 
-def accuracy(size: int, seed: int) -> None:
+def accuracy(size: int, seed: int, rules: Path | None = None) -> None:
     from benchmarks.accuracy import COLUMNS, LEGEND
 
     with running(f"accuracy: {size:,} lines x {size:,} invoices"):
-        result = in_subprocess("benchmarks.accuracy", "accuracy_bench", size, size, seed)
+        result = in_subprocess(
+            "benchmarks.accuracy", "accuracy_bench", size, size, seed, str(rules) if rules else None
+        )
     print(f"Matching accuracy: {size:,} bank lines against {size:,} open invoices (synthetic, seed {seed})")
+    if rules:
+        print(f"rules: {rules}")
     if "error" in result:
         print(f"error: {result['error']}")
         return

@@ -235,6 +235,65 @@ def parse_command(obj: Context, files: Sequence[Path], fmt: str) -> None:
         sys.exit(EXIT_ATTENTION)
 
 
+@main.command("explain")
+@click.argument("bank_ref")
+@click.option("--account", help="The account the line is on, when the reference is on several accounts.")
+@click.option(
+    "--rules",
+    "rules_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Rules file to explain with (default: the configured rules, else the shipped ones).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the explanation as JSON (a list, one per line).")
+@click.pass_obj
+@guarded
+def explain_command(
+    obj: Context, bank_ref: str, account: str | None, rules_file: Path | None, as_json: bool
+) -> None:
+    """Why a stored bank line gets its decision: `reconcile explain 2026112001`.
+
+    Matches the line (by bank reference or line id) against the invoices a run would fetch now and shows
+    each option ranked, with every comparison's level, Bayes factor and detail, the reason for the
+    decision, the postings already made and the decision the run stored. A line already posted is matched
+    as it was before its postings. Lines on several accounts with one reference are each explained.
+    """
+    from reconcile.explain import as_dict, as_text, explain
+
+    explanations = explain(obj.settings(), bank_ref, account=account, rules_path=rules_file)
+    if as_json:
+        click.echo(json.dumps([as_dict(e) for e in explanations], indent=2, ensure_ascii=False))
+    else:
+        click.echo(as_text(explanations))
+
+
+@main.command("backtest")
+@click.option(
+    "--rules",
+    "rules_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Proposed rules file to measure against the current rules.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the figures and the changed lines as JSON.")
+@click.pass_obj
+@guarded
+def backtest_command(obj: Context, rules_file: Path | None, as_json: bool) -> None:
+    """Measure a rule change on the stored payments: `reconcile backtest --rules proposed.toml`.
+
+    Replays every stored payment with the current rules and with the proposed ones, against the invoices as
+    they were (those open now, given back what our postings took), and prints auto-posted, correct, wrong,
+    precision and recall against the confirmed postings, and the lines decided otherwise. Lines left to a
+    person have no known truth and are counted apart. The synthetic benchmark corpus measures the same
+    rules: `python -m benchmarks --only accuracy --rules proposed.toml`.
+    """
+    from reconcile.backtest import as_dict, as_text, backtest
+
+    result = backtest(obj.settings(), rules_file)
+    if as_json:
+        click.echo(json.dumps(as_dict(result), indent=2, ensure_ascii=False))
+    else:
+        click.echo(as_text(result))
+
+
 @main.command("demo")
 @click.option(
     "--workdir",

@@ -30,6 +30,7 @@ from urllib.parse import urlparse
 
 from reconcile.errors import ConfigError
 from reconcile.flowtly.assumptions import MAX_ITEMS_PER_PAGE
+from reconcile.flowtly.client import ClientSettings
 from reconcile.statements.text import normalise_account
 from reconcile.store.db import mask_url
 
@@ -76,6 +77,19 @@ class Settings:
                 "(a token from your Flowtly workspace)",
                 key="flowtly.token",
             )
+
+    def client_settings(self) -> ClientSettings:
+        """What the Flowtly client needs of these settings (the token required)."""
+        self.require_token()
+        return ClientSettings(
+            base_url=self.api_url,
+            token=self.token,
+            timeout_seconds=self.timeout_seconds,
+            max_retries=self.max_retries,
+            max_retry_seconds=self.max_retry_seconds,
+            requests_per_second=self.requests_per_second,
+            items_per_page=self.items_per_page,
+        )
 
 
 _PAGE_CAPPED = f"Flowtly serves at most {MAX_ITEMS_PER_PAGE} items a page, so a larger page is never honoured"

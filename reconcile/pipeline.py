@@ -30,7 +30,7 @@ from reconcile.errors import (
     StatementError,
 )
 from reconcile.flowtly import assumptions
-from reconcile.flowtly.client import ClientSettings, FlowtlyClient
+from reconcile.flowtly.client import FlowtlyClient
 from reconcile.flowtly.invoices import ResourceCache, fetch_invoices
 from reconcile.flowtly.postings import create_once, find_existing
 from reconcile.matching.engine import match_lines
@@ -163,7 +163,7 @@ class Run:
 
     def _execute(self, state: State) -> None:
         lines = self._import(state)
-        client = self._client or FlowtlyClient(self._client_settings())
+        client = self._client or FlowtlyClient(self.settings.client_settings())
         try:
             if not self.request.dry_run:
                 self._finish_earlier_postings(state, client)
@@ -186,18 +186,6 @@ class Run:
         if self.summary.stopped is None:
             log.info("stopping work with Flowtly: %s", exc)
             self.summary.stopped = str(exc)
-
-    def _client_settings(self) -> ClientSettings:
-        self.settings.require_token()
-        return ClientSettings(
-            base_url=self.settings.api_url,
-            token=self.settings.token,
-            timeout_seconds=self.settings.timeout_seconds,
-            max_retries=self.settings.max_retries,
-            max_retry_seconds=self.settings.max_retry_seconds,
-            requests_per_second=self.settings.requests_per_second,
-            items_per_page=self.settings.items_per_page,
-        )
 
     # -- import --------------------------------------------------------------------------------------
 

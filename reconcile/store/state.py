@@ -41,7 +41,7 @@ def _line_row(line: BankLine) -> list[Any]:
     ]  # fmt: skip
 
 
-def _line_from_row(row: Row) -> BankLine:
+def line_from_row(row: Row) -> BankLine:
     return BankLine(
         line_id=row["line_id"],
         bank_ref=row["bank_ref"],
@@ -62,7 +62,7 @@ def _line_from_row(row: Row) -> BankLine:
     )
 
 
-def _posting_from_row(row: Row) -> Posting:
+def posting_from_row(row: Row) -> Posting:
     return Posting(
         line_id=row["line_id"],
         bank_ref=row["bank_ref"],
@@ -155,11 +155,11 @@ class State:
             "LEFT JOIN runs r ON r.run_id = f.first_run_id "
             "WHERE l.status = 'new' ORDER BY l.booking_date, l.line_id"
         )
-        return [(_line_from_row(r), r["stored_by_run"], r["stored_by_run_at"]) for r in rows]
+        return [(line_from_row(r), r["stored_by_run"], r["stored_by_run_at"]) for r in rows]
 
     def line(self, line_id: str) -> BankLine | None:
         row = self.db.query_one("SELECT * FROM bank_lines WHERE line_id = ?", (line_id,))
-        return _line_from_row(row) if row else None
+        return line_from_row(row) if row else None
 
     def set_line_status(self, line_id: str, status: str, run_id: str) -> None:
         with self.db.transaction():
@@ -171,7 +171,7 @@ class State:
 
     def posted_to(self, line_id: str) -> list[Posting]:
         rows = self.db.query("SELECT * FROM postings WHERE line_id = ? AND state = 'posted'", (line_id,))
-        return [_posting_from_row(r) for r in rows]
+        return [posting_from_row(r) for r in rows]
 
     # -- the posting outbox --------------------------------------------------------------------------
 
@@ -260,11 +260,11 @@ class State:
         rows = self.db.query(
             "SELECT * FROM postings WHERE state IN ('pending', 'sending') ORDER BY created_at, line_id"
         )
-        return [_posting_from_row(r) for r in rows]
+        return [posting_from_row(r) for r in rows]
 
     def postings_for_run(self, run_id: str) -> list[Posting]:
         return [
-            _posting_from_row(r) for r in self.db.query("SELECT * FROM postings WHERE run_id = ?", (run_id,))
+            posting_from_row(r) for r in self.db.query("SELECT * FROM postings WHERE run_id = ?", (run_id,))
         ]
 
     # -- decisions -----------------------------------------------------------------------------------
