@@ -28,16 +28,25 @@ if TYPE_CHECKING:
 SET_SCHEMA = {"line_id": pl.String, "option": pl.String, "iri": pl.String}
 # Nodes of the subset-sum search per line and client: enough for a few dozen invoices with pruning, a bound
 # on the worst case (many equal amounts).
-SEARCH_BUDGET = 20_000
+SEARCH_BUDGET = 2_000
 # Sets kept per line and client: enough to see that a payment is ambiguous.
 MAX_SETS = 4
 
 
 def subsets_summing_to(
-    values: Sequence[int], target: int, *, max_size: int, limit: int = MAX_SETS, budget: int = SEARCH_BUDGET
+    values: Sequence[int],
+    target: int,
+    *,
+    max_size: int,
+    min_size: int = 2,
+    limit: int = MAX_SETS,
+    budget: int = SEARCH_BUDGET,
 ) -> list[tuple[int, ...]]:
-    """Index sets (2 to `max_size` items) of positive `values` that add up to exactly `target`, at most
-    `limit` of them, searching at most `budget` nodes. Values are integers (minor units): sums are exact."""
+    """Index sets (`min_size` to `max_size` items) of positive `values` that add up to exactly `target`, at
+    most `limit` of them, searching at most `budget` nodes. Values are integers (minor units): sums are
+    exact."""
+    if max_size < max(min_size, 1):
+        return []
     order = sorted(range(len(values)), key=lambda i: -values[i])
     ordered = [values[i] for i in order]
     rest = [0] * (len(ordered) + 1)  # rest[k]: the sum of ordered[k:], to prune a branch that cannot reach
@@ -56,7 +65,7 @@ def subsets_summing_to(
             if value > remaining:
                 continue
             if value == remaining:
-                if len(chosen) >= 1:
+                if len(chosen) + 1 >= min_size:
                     yield tuple(sorted(order[j] for j in (*chosen, k)))
                 continue
             if len(chosen) + 1 < max_size:
@@ -78,11 +87,9 @@ def combined_options(
     points to; `books` has iri, client_iri, invoice_currency, open_units, issue_date.
     """
     groups = _groups(incoming, books, pairs, leads, rules)
-    if groups.is_empty():
-        return pl.DataFrame(schema=SET_SCHEMA)
     rows: dict[str, list[str]] = {"line_id": [], "option": [], "iri": []}
-    for line_id, target, iris, units, named in groups.iter_rows():
-        for members in _sets(target, iris, units, named, rules.combined_max_invoices):
+    for line_id, named, remainder, iris, units in groups.iter_rows():
+        for members in _sets(named, remainder, iris, units, rules.combined_max_invoices):
             option = "+".join(members)
             for iri in members:
                 rows["line_id"].append(line_id)
@@ -92,37 +99,41 @@ def combined_options(
 
 
 def _sets(
-    target: int, iris: list[str], units: list[int], named: list[bool], max_size: int
+    named: list[str], remainder: int, iris: list[str], units: list[int], max_size: int
 ) -> list[tuple[str, ...]]:
-    """The sets of one group, those the title names all of first: when the named invoices add up to the
-    line, that set is what the payer said, and no other is looked for."""
-    named_sum = sum(u for u, n in zip(units, named, strict=True) if n)
-    if named_sum == target and sum(named) >= 2:
-        return [tuple(sorted(i for i, n in zip(iris, named, strict=True) if n))]
-    found = subsets_summing_to(units, target, max_size=max_size)
-    found.sort(key=lambda s: (-sum(named[i] for i in s), len(s)))
-    return [tuple(sorted(iris[i] for i in s)) for s in found]
+    """The sets of one group: the invoices the title names, and those of the others that pay the rest of
+    the line exactly. When the named invoices add up to the line, that set is what the payer said."""
+    if remainder == 0:
+        return [tuple(sorted(named))]
+    found = subsets_summing_to(units, remainder, max_size=max_size - len(named), min_size=1 if named else 2)
+    found.sort(key=len)
+    return [tuple(sorted([*named, *(iris[i] for i in s)])) for s in found]
 
 
 def _groups(
     incoming: pl.DataFrame, books: pl.DataFrame, pairs: pl.DataFrame, leads: pl.DataFrame, rules: Rules
 ) -> pl.DataFrame:
-    """One row per (line, client) worth a search: target units, and the client's open invoices in the
-    line's currency below the line's amount (those named first, then the newest), capped."""
+    """One row per (line, client) worth a search: the invoices the title names, the rest of the line they
+    leave (the target of the search), and the client's other open invoices in the line's currency that fit
+    in it (the newest first, capped). A group none of whose invoices could fill the rest is dropped here,
+    before any Python."""
     lines = incoming.select("line_id", "line_currency", "line_units")
     named = pairs.filter(pl.col("ref_kind").is_not_null()).select("line_id", "iri").unique()
     owners = books.select("iri", "client_iri", "invoice_currency", "open_units", "issue_date").filter(
         pl.col("client_iri").is_not_null(), pl.col("open_units") > 0
     )
-    named_clients = (
+    named_sets = (
         named.join(owners, on="iri")
         .join(lines, on="line_id")
         .filter(pl.col("invoice_currency") == pl.col("line_currency"))
         .group_by("line_id", "client_iri")
-        .agg(pl.col("open_units").sum().alias("named_units"), pl.len().alias("count"), pl.col("line_units").first())
-        # A line that names one invoice and pays it, or less, is that invoice's payment or a part of it.
-        .filter((pl.col("count") >= 2) | (pl.col("named_units") < pl.col("line_units")))
-        .select("line_id", "client_iri")
+        .agg(
+            pl.col("iri").sort().alias("named"),
+            (pl.col("line_units").first() - pl.col("open_units").sum()).alias("remainder"),
+        )
+        # One named invoice the line pays, or pays part of, is that invoice's payment: no combined one.
+        .filter((pl.col("named").list.len() >= 2) | (pl.col("remainder") > 0))
+        .filter(pl.col("remainder") >= 0, pl.col("named").list.len() <= rules.combined_max_invoices)
     )
     exact = (
         pairs.join(owners.select("iri", "invoice_currency", "open_units"), on="iri")
@@ -131,30 +142,30 @@ def _groups(
         .select("line_id")
         .unique()
     )
-    led = leads.select("line_id", "client_iri").join(exact, on="line_id", how="anti")
-    searched = pl.concat([named_clients, led]).unique()
-    pool = (
-        searched.join(lines, on="line_id")
+    led = (
+        leads.select("line_id", "client_iri")
+        .join(exact, on="line_id", how="anti")
+        .join(named_sets.select("line_id", "client_iri"), on=["line_id", "client_iri"], how="anti")
+        .join(lines, on="line_id")
+        .select("line_id", "client_iri", pl.lit([], dtype=pl.List(pl.String)).alias("named"),
+                pl.col("line_units").alias("remainder"))
+    )
+    searched = pl.concat([named_sets, led])
+    others = (
+        searched.filter(pl.col("remainder") > 0)
+        .join(lines, on="line_id")
         .join(owners, on="client_iri")
-        .filter(
-            pl.col("invoice_currency") == pl.col("line_currency"), pl.col("open_units") < pl.col("line_units")
-        )
-        .join(named.with_columns(pl.lit(True).alias("named")), on=["line_id", "iri"], how="left")
-        .with_columns(pl.col("named").fill_null(False))
-        .sort(
-            ["line_id", "client_iri", "named", "issue_date", "iri"],
-            descending=[False, False, True, True, False],
-            nulls_last=True,
+        .filter(pl.col("invoice_currency") == pl.col("line_currency"), pl.col("open_units") <= pl.col("remainder"))
+        .join(named, on=["line_id", "iri"], how="anti")
+        .sort(["line_id", "client_iri", "issue_date", "iri"], descending=[False, False, True, False], nulls_last=True)
+        .group_by("line_id", "client_iri", maintain_order=True)
+        .agg(
+            pl.col("iri").head(rules.combined_search_invoices),
+            pl.col("open_units").head(rules.combined_search_invoices),
         )
     )
     return (
-        pool.group_by("line_id", "client_iri", maintain_order=True)
-        .agg(
-            pl.col("line_units").first().alias("target"),
-            pl.col("iri").head(rules.combined_search_invoices),
-            pl.col("open_units").head(rules.combined_search_invoices),
-            pl.col("named").head(rules.combined_search_invoices),
-        )
-        .filter(pl.col("iri").list.len() >= 2)
-        .select("line_id", "target", "iri", "open_units", "named")
+        searched.join(others, on=["line_id", "client_iri"], how="left")
+        .filter((pl.col("remainder") == 0) | pl.col("iri").is_not_null())
+        .select("line_id", "named", "remainder", "iri", "open_units")
     )
