@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from reconcile.config import Settings
-from reconcile.flowtly.client import ClientSettings, FlowtlyClient
+from reconcile.flowtly.client import FlowtlyClient
 from reconcile.flowtly.invoices import fetch_open_invoices
 from reconcile.flowtly.sandbox import SandboxOptions, make_seed, start_sandbox
 from reconcile.flowtly.sandbox.generate import OUR_ACCOUNTS
@@ -44,15 +44,7 @@ def run_bench(n_invoices: int, *, requests_per_second: float | None = None) -> d
             reports=folder / "reports",
             inbox=folder / "inbox",
         )
-        client_settings = ClientSettings(
-            base_url=settings.api_url,
-            token=settings.token,
-            timeout_seconds=settings.timeout_seconds,
-            max_retries=settings.max_retries,
-            requests_per_second=settings.requests_per_second,
-            items_per_page=settings.items_per_page,
-        )
-        with FlowtlyClient(client_settings) as setup:
+        with FlowtlyClient(settings.client_settings()) as setup:
             open_invoices = fetch_open_invoices(setup, issued_after=None)
         statements = paying_statements(
             open_invoices, folder, accounts=OUR_ACCOUNTS, booked=BOOKED, ref_prefix="BENCH-"
@@ -61,7 +53,7 @@ def run_bench(n_invoices: int, *, requests_per_second: float | None = None) -> d
         requests_before = sandbox.request_count
         started = time.perf_counter()
         # pipeline.run(settings, request) is Run(...).execute(); the client is passed in to count its bytes.
-        with FlowtlyClient(client_settings) as client:
+        with FlowtlyClient(settings.client_settings()) as client:
             summary = Run(settings, RunRequest(statements=tuple(statements)), client=client).execute()
         seconds = time.perf_counter() - started
         return {
