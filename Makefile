@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: demo test bench bench-large lint clean constraints
+.PHONY: demo test bench bench-large bench-run lint clean constraints
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -41,3 +41,9 @@ clean:
 # The matching engine alone at 1,000,000 bank lines x 1,000,000 open invoices (minutes, gigabytes).
 bench-large: $(STAMP)
 	$(BIN)/python -m benchmarks --only scale --large
+
+# A whole `reconcile run` of 100,000 lines against 100,000 open invoices on a local sandbox: seconds, CPU,
+# memory and requests per stage (about half an hour; not part of `make bench`). Smaller:
+# `$(BIN)/python -m benchmarks.run_scale --invoices 10000 --lines 10000` (about a minute and a half).
+bench-run: $(STAMP)
+	$(BIN)/python -m benchmarks.run_scale
