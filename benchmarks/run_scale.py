@@ -89,6 +89,7 @@ def bench(args: argparse.Namespace, folder: Path) -> int:
             "statements written {statements} s".format(**{k: round(v, 1) for k, v in setup.items()})
             + f" ({', '.join(f'{p.name} {p.stat().st_size / 2**20:.0f} MiB' for p in statements)})"
         )
+        sys.stdout.flush()  # the heading before the run, also when the output is a file
         payments_before = _payments(sandbox)
         watched = watch_run(reconcile_command(config, statements), folder, sandbox)
         postings = _payments(sandbox) - payments_before

@@ -135,10 +135,8 @@ def test_the_migration_keeps_what_a_database_made_by_0001_holds(database_url, mo
     db = open_database(database_url)
     try:
         learned = LearnedPayers(db)
-        assert [r["name"] for r in db.query("SELECT name FROM schema_migrations ORDER BY name")] == [
-            "0001_initial",
-            "0002_learned_payers",
-        ]
+        applied = [r["name"] for r in db.query("SELECT name FROM schema_migrations ORDER BY name")]
+        assert applied == [name for name, _ in migrations.MIGRATIONS] and "0002_learned_payers" in applied
         assert State(db).line(kept.line_id) == kept
         learned.confirm(PAYER, ACME, "Acme", date(2026, 11, 20))
         assert learned.frame().height == 1

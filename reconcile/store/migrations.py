@@ -108,6 +108,12 @@ MIGRATIONS: list[tuple[str, str]] = [
         )
         """,
     ),
+    (
+        # A line's postings by state: settling a line after each posting asks whether any of its postings is
+        # posted; without this index SQLite walked every posted posting (7.9 ms a posting at 100,000).
+        "0003_postings_by_line_and_state",
+        "CREATE INDEX postings_line_state ON postings (line_id, state)",
+    ),
 ]
 
 
