@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 from decimal import Decimal
 
+import polars as pl
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -13,11 +14,13 @@ from stdnum.be import ogm_vcs
 from stdnum.iso7064 import mod_97_10
 
 from reconcile.matching.creditor_references import finnish_check_digit
-from reconcile.matching.reference_join import reference_pairs
+from reconcile.matching.reference_join import reference_pairs, whole_key
+from reconcile.matching.references import TITLE_WORDS, find_ksef_numbers, whole_reference_key
 from reconcile.matching.tables import _prepare_invoices, _prepare_lines, frames
 from reconcile.model import BankLine, Invoice
 from reconcile.rules import load_rules
 from tests.factories import invoice, line
+from tests.test_references import ksef_numbers
 
 RULES = load_rules()
 FV = "FV/2026/04/0123"  # its key FV2026040123; its digits 2026040123
@@ -161,3 +164,28 @@ def test_creditor_reference_two_open_invoices_could_be_built_on_is_no_pair():
     digits = "2026040123" + ogm_vcs.calc_check_digits("2026040123")
     invoices = [invoice(1, FV, "250.00"), invoice(2, "FK/2026/04/0123", "250.00")]
     assert found([line("100.00", f"+++{digits[:3]}/{digits[3:7]}/{digits[7:]}+++")], invoices) == set()
+
+
+# -- the columnar readings agree with the definitions in reconcile.matching.references ----------------------
+
+
+@settings(max_examples=60)
+@given(ksef_numbers(), st.sampled_from(["-", ""]), st.sampled_from(["", "A", "7", "-", " ", "x"]),
+       st.sampled_from(["", "0", "F", "-", " ", "."]), st.integers(-34, 34), st.booleans())  # fmt: skip
+def test_ksef_pairs_are_the_numbers_find_ksef_numbers_finds(number, dash, before, after, typo, lower):
+    written = number[:26] + dash + number[26:]
+    if typo >= 0 and written[typo] != "-":  # a typo half of the time
+        written = written[:typo] + ("0" if written[typo] != "0" else "1") + written[typo + 1 :]
+    title = f"Zaplata {before}{written}{after} dziekuje"
+    title = title.lower() if lower else title
+    pairs = found([line("100.00", title)], [invoice(1, "FV/1/2026", "100.00", ksef=number)])
+    expected = {("/invoices/1", "ksef", number)} if number in find_ksef_numbers(title) else set()
+    assert pairs == expected
+
+
+@settings(max_examples=150)
+@given(st.lists(st.sampled_from([*sorted(TITLE_WORDS)[:12], "12", "A1", "nr.", "Łódź", "fv/12", "-", ""]),
+                max_size=6).map(" ".join))  # fmt: skip
+def test_whole_key_is_whole_reference_key_on_a_column(text):
+    column = pl.DataFrame({"text": [text]}).select(whole_key(pl.col("text"))).item()
+    assert column == whole_reference_key(text)

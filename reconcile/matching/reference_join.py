@@ -30,7 +30,7 @@ from reconcile.matching.creditor_references import (
     parse_creditor_reference,
     reference_body,
 )
-from reconcile.matching.references import SHORT_MAX, SHORT_MIN, TITLE_WORDS, find_ksef_numbers
+from reconcile.matching.references import CRC8_TABLE, SHORT_MAX, SHORT_MIN, TITLE_WORDS
 from reconcile.matching.text import SPECIAL_LETTERS
 
 if TYPE_CHECKING:  # the rules import the signals of this package: no cycle at run time
@@ -40,10 +40,10 @@ if TYPE_CHECKING:  # the rules import the signals of this package: no cycle at r
 REF_STRENGTH = {"ksef": 5, "creditor_reference": 4, "invoice_number": 3, "invoice_number_loose": 2,
                 "invoice_number_near": 1}  # fmt: skip
 PAIR_SCHEMA = {"line_id": pl.String, "iri": pl.String, "ref_kind": pl.String, "ref_text": pl.String}
-_KSEF_HINT = r"\d{10}-\d{8}-"  # cheap test for titles that may hold a KSeF number (checked in Python)
-_KSEF_PARTS = (
-    r"^(?P<nip>\d{10})-(?P<day>\d{8})-(?P<a>[0-9A-F]{6})-?(?P<b>[0-9A-F]{6})-(?P<check>[0-9A-F]{2})$"
-)
+_KSEF_HINT = r"\d{10}-\d{8}-"  # cheap test for titles that may hold a KSeF number
+# A KSeF number's layout (references.KSEF_PATTERN), with the hex digit before or after it where there is one.
+_KSEF_RUN = r"[0-9A-F]?\d{10}-\d{8}-[0-9A-F]{6}-?[0-9A-F]{6}-[0-9A-F]{2}[0-9A-F]?"
+_KSEF_LAYOUT = r"^\d{10}-\d{8}-[0-9A-F]{6}-?[0-9A-F]{6}-[0-9A-F]{2}$"
 # Cheap tests for the texts that may hold a creditor reference (found and checked in Python,
 # reconcile.matching.creditor_references): RF and two digits, an OGM with or without its +++, a QR reference,
 # an FI-kort line, or digits after a word naming a scheme; a structured reference of digits alone.
@@ -220,12 +220,11 @@ def _widest(keys: pl.DataFrame) -> int:
 def whole_key(text: pl.Expr) -> pl.Expr:
     """reconcile.matching.references.whole_reference_key on a column: the text's pieces without the title
     words (TITLE_WORDS) at either end, run together; null when nothing else is there."""
-    pieces = _folded_tokens(text)
-    kept = pieces.list.eval(~pl.element().is_in(list(TITLE_WORDS)))
-    first = kept.list.arg_max()
-    last = kept.list.len() - 1 - kept.list.reverse().list.arg_max()
-    key = pieces.list.slice(first, last - first + 1).list.join("")
-    return pl.when(kept.list.any()).then(key).otherwise(None)
+    words = "|".join(sorted(TITLE_WORDS, key=len, reverse=True))
+    spaced = _folded_tokens(text).list.join(" ")
+    core = spaced.str.replace(rf"^(?:(?:{words}) )+", "").str.replace(rf"(?: (?:{words}))+$", "")
+    only_title_words = spaced.str.contains(rf"^(?:(?:{words})(?: |$))*$")
+    return pl.when(only_title_words).then(None).otherwise(core.str.replace_all(" ", "", literal=True))
 
 
 def _whole_pairs(incoming: pl.DataFrame, keys: pl.DataFrame) -> pl.DataFrame:
@@ -436,24 +435,48 @@ def _second_half_substitutions(runs: pl.DataFrame, characters: list[str]) -> pl.
 
 
 def _ksef_pairs(incoming: pl.DataFrame, books: pl.DataFrame) -> pl.DataFrame:
-    """(line, invoice) pairs whose title holds the invoice's KSeF number with a valid checksum."""
+    """(line, invoice) pairs whose title holds the invoice's KSeF number with a valid checksum
+    (reconcile.matching.references.find_ksef_numbers, on a column)."""
     # The invoices' own numbers are only put in canonical form (the dash between the hex blocks may be
     # missing); their checksum needs no check, as a title's number counts only when its own holds.
-    parts = pl.col("ksef_number").str.strip_chars().str.to_uppercase().str.extract_groups(_KSEF_PARTS)
-    canonical = pl.format(
-        "{}-{}-{}{}-{}", *(parts.struct.field(name) for name in ("nip", "day", "a", "b", "check"))
-    )
-    ksef = books.select("iri", canonical.alias("ksef")).drop_nulls("ksef")
+    ksef = books.select("iri", _ksef_canonical(pl.col("ksef_number").str.strip_chars().str.to_uppercase()))
+    ksef = ksef.drop_nulls("ksef")
     hinted = incoming.filter(pl.col("text").str.contains(_KSEF_HINT))
     if ksef.is_empty() or hinted.is_empty():
         return pl.DataFrame(schema=PAIR_SCHEMA)
-    found = hinted.select(
-        "line_id",
-        pl.col("text").map_elements(find_ksef_numbers, return_dtype=pl.List(pl.String)).alias("ksef"),
-    ).explode("ksef")
-    return found.join(ksef, on="ksef").select(
+    # A number counts where no hex digit stands right before or after it: the regex takes one in when
+    # there is, and such a run is then too long to be read as a number.
+    found = (
+        hinted.select("line_id", pl.col("text").str.to_uppercase().str.extract_all(_KSEF_RUN).alias("run"))
+        .explode("run")
+        .select("line_id", _ksef_canonical(pl.col("run")))
+        .drop_nulls("ksef")
+        .unique()
+        .join(ksef, on="ksef")
+    )
+    return found.filter(_ksef_checksum_holds(pl.col("ksef"))).select(
         "line_id", "iri", pl.lit("ksef").alias("ref_kind"), pl.col("ksef").alias("ref_text")
     )
+
+
+def _ksef_canonical(number: pl.Expr) -> pl.Expr:
+    """NIP-YYYYMMDD-HEX12-CC where `number` is a KSeF number's layout, dash between the hex blocks or not;
+    else null."""
+    dashed = number.str.slice(0, 26) + number.str.slice(27)  # the 36-character form less its 27th
+    canonical = pl.when(number.str.len_chars() == 36).then(dashed).otherwise(number)
+    return pl.when(number.str.contains(_KSEF_LAYOUT)).then(canonical).alias("ksef")
+
+
+def _ksef_checksum_holds(canonical: pl.Expr) -> pl.Expr:
+    """Whether a canonical KSeF number's last two characters are the CRC-8 of its first 32
+    (reconcile.matching.references.crc8), one table lookup per character over the whole column."""
+    table = pl.lit(pl.Series(list(CRC8_TABLE), dtype=pl.UInt8))
+    codes = {c: ord(c) for c in "0123456789ABCDEF-"}
+    crc: pl.Expr = pl.lit(0, dtype=pl.UInt8)
+    for i in range(32):
+        byte = canonical.str.slice(i, 1).replace_strict(codes, return_dtype=pl.UInt8)
+        crc = table.gather(crc.xor(byte))
+    return crc == canonical.str.slice(33, 2).str.to_integer(base=16).cast(pl.UInt8)
 
 
 def _creditor_pairs(incoming: pl.DataFrame, keys: pl.DataFrame) -> pl.DataFrame:

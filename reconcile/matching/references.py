@@ -49,12 +49,12 @@ def _crc8_byte(value: int, poly: int) -> int:
 
 # CRC-8 one byte at a time (the bitwise loop above, precomputed): checking every KSeF number of a large
 # batch's titles is then a lookup per character.
-_CRC8_TABLE = bytes(_crc8_byte(value, 0x07) for value in range(256))
+CRC8_TABLE = bytes(_crc8_byte(value, 0x07) for value in range(256))
 
 
 def crc8(data: bytes, poly: int = 0x07, init: int = 0x00) -> int:
     """CRC-8 (polynomial x^8 + x^2 + x + 1, no reflection, no final XOR), as KSeF numbers carry it."""
-    table = _CRC8_TABLE if poly == 0x07 else bytes(_crc8_byte(value, poly) for value in range(256))
+    table = CRC8_TABLE if poly == 0x07 else bytes(_crc8_byte(value, poly) for value in range(256))
     crc = init
     for byte in data:
         crc = table[crc ^ byte]
