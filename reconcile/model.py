@@ -36,6 +36,10 @@ class BankLine:
     statement_id: str | None = None
     source_file: str = ""
     source_format: str = ""
+    # What the statement itself says was taken from this credit on its way as charges, in the line's
+    # currency: the payer sent `amount + reported_charges`. None when the statement reports no such charge
+    # (every reader but camt's). Never part of `line_id`: it describes the line, it does not identify it.
+    reported_charges: Decimal | None = None
 
     @property
     def is_credit(self) -> bool:

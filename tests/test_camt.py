@@ -404,6 +404,138 @@ def test_an_entry_without_details_is_one_line(tmp_path: Path) -> None:
     assert (line.amount, line.bank_ref, line.remittance) == (Decimal("5.00"), "R-9", "Fee")
 
 
+# -- charges the statement reports ------------------------------------------------------------------------
+# Versions 02 and 03 give "the charges included in the entry amount"; from 04 on, Chrgs holds charges
+# "pre-advised or included", and each record says which in ChrgInclInd (see camt._reported_charges).
+
+V3 = "urn:iso:std:iso:20022:tech:xsd:camt.053.001.03"
+V8 = "urn:iso:std:iso:20022:tech:xsd:camt.053.001.08"
+
+
+def charges_v2(*amounts: str, extra: str = "") -> str:
+    """Version 02's Chrgs (ChargesInformation6): one element per charge."""
+    return "".join(f'<Chrgs><Amt Ccy="EUR">{amount}</Amt>{extra}</Chrgs>' for amount in amounts)
+
+
+def record(amount: str, inner: str = "", currency: str = "EUR") -> str:
+    return f'<Rcrd><Amt Ccy="{currency}">{amount}</Amt>{inner}</Rcrd>'
+
+
+def charges(*records: str, total: str | None = None) -> str:
+    """Chrgs from version 03 on: an optional total and the charge records."""
+    ttl = f'<TtlChrgsAndTaxAmt Ccy="EUR">{total}</TtlChrgsAndTaxAmt>' if total else ""
+    return f"<Chrgs>{ttl}{''.join(records)}</Chrgs>"
+
+
+def charged(tmp_path: Path, inner: str, *, indicator: str = "CRDT", ns: str = NS) -> BankLine:
+    """The one line of a 3,585.00 EUR entry whose one transaction holds `inner`."""
+    return only_line(read(tmp_path, camt(ntry("3585.00", indicator, details=tx(inner)), ns=ns)))
+
+
+def instructed(amount: str, currency: str = "EUR") -> str:
+    return f'<AmtDtls><InstdAmt><Amt Ccy="{currency}">{amount}</Amt></InstdAmt></AmtDtls>'
+
+
+def test_a_v2_charge_of_the_transaction_is_reported_on_its_credit(tmp_path: Path) -> None:
+    line = charged(tmp_path, tx_amount("3585.00") + charges_v2("15.00"))
+    assert (line.amount, line.reported_charges) == (Decimal("3585.00"), Decimal("15.00"))
+
+
+def test_several_v2_charges_add_up(tmp_path: Path) -> None:
+    assert charged(tmp_path, charges_v2("10.00", "5.00")).reported_charges == Decimal("15.00")
+
+
+def test_an_instructed_amount_above_the_amount_booked_reports_the_difference(tmp_path: Path) -> None:
+    booked = '<TxAmt><Amt Ccy="EUR">3585.00</Amt></TxAmt></AmtDtls>'
+    amounts = instructed("3600.00").replace("</AmtDtls>", booked)
+    assert charged(tmp_path, amounts).reported_charges == Decimal("15.00")
+
+
+def test_an_instructed_amount_alone_is_the_payment_before_charges_not_a_contradiction(tmp_path: Path) -> None:
+    parsed = read(tmp_path, camt(ntry("3585.00", details=tx(instructed("3600.00")))))
+    line = only_line(parsed)
+    assert (line.amount, line.reported_charges, parsed.warnings) == (Decimal("3585.00"), Decimal("15.00"), ())
+
+
+def test_an_instructed_amount_in_another_currency_reports_nothing(tmp_path: Path) -> None:
+    fx = instructed("3900.00", "USD")
+    assert charged(tmp_path, tx_amount("3585.00") + fx).reported_charges is None
+
+
+def test_a_charge_in_another_currency_reports_nothing(tmp_path: Path) -> None:
+    inner = '<Chrgs><Amt Ccy="USD">16.00</Amt></Chrgs>'
+    assert charged(tmp_path, inner).reported_charges is None
+
+
+def test_a_charge_the_debtor_bore_took_nothing_from_the_credit(tmp_path: Path) -> None:
+    assert charged(tmp_path, charges_v2("15.00", extra="<Br>DEBT</Br>")).reported_charges is None
+
+
+def test_a_charge_given_back_counts_against_the_charges_taken(tmp_path: Path) -> None:
+    inner = charges_v2("20.00") + charges_v2("5.00", extra="<CdtDbtInd>CRDT</CdtDbtInd>")
+    assert charged(tmp_path, inner).reported_charges == Decimal("15.00")
+
+
+def test_a_debit_never_carries_reported_charges(tmp_path: Path) -> None:
+    line = charged(tmp_path, charges_v2("15.00"), indicator="DBIT")
+    assert (line.amount, line.reported_charges) == (Decimal("-3585.00"), None)
+
+
+def test_a_line_without_charges_reports_none(tmp_path: Path) -> None:
+    assert charged(tmp_path, tx_amount("3585.00")).reported_charges is None
+
+
+def test_a_v3_charge_record_is_included_by_definition(tmp_path: Path) -> None:
+    line = charged(tmp_path, charges(record("15.00"), total="15.00"), ns=V3)
+    assert line.reported_charges == Decimal("15.00")
+
+
+def test_a_v3_total_without_records_is_included_by_definition(tmp_path: Path) -> None:
+    assert charged(tmp_path, charges(total="15.00"), ns=V3).reported_charges == Decimal("15.00")
+
+
+def test_a_v8_charge_record_counts_when_it_says_it_is_included(tmp_path: Path) -> None:
+    taken = record("15.00", "<CdtDbtInd>DBIT</CdtDbtInd><ChrgInclInd>true</ChrgInclInd><Br>CRED</Br>")
+    line = charged(tmp_path, tx_amount("3585.00") + charges(taken), ns=V8)
+    assert line.reported_charges == Decimal("15.00")
+
+
+def test_a_v8_charge_only_pre_advised_was_not_taken_from_the_credit(tmp_path: Path) -> None:
+    inner = charges(record("15.00", "<ChrgInclInd>false</ChrgInclInd>"), total="15.00")
+    assert charged(tmp_path, inner, ns=V8).reported_charges is None
+
+
+def test_a_v8_charge_record_that_does_not_say_whether_it_is_included_is_not_counted(tmp_path: Path) -> None:
+    assert charged(tmp_path, charges(record("15.00"), total="15.00"), ns=V8).reported_charges is None
+
+
+def test_only_the_v8_records_included_are_counted(tmp_path: Path) -> None:
+    included, advised = "<ChrgInclInd>true</ChrgInclInd>", "<ChrgInclInd>false</ChrgInclInd>"
+    records = record("10.00", included), record("7.00", advised), record("5.00", included)
+    assert charged(tmp_path, charges(*records, total="22.00"), ns=V8).reported_charges == Decimal("15.00")
+
+
+def test_charges_of_an_entry_without_details_are_its_lines(tmp_path: Path) -> None:
+    entry = ntry("3585.00", after_details=charges(record("15.00", "<ChrgInclInd>true</ChrgInclInd>")))
+    assert only_line(read(tmp_path, camt(entry, ns=V8))).reported_charges == Decimal("15.00")
+
+
+def test_a_batchs_charges_are_not_given_to_one_of_its_transactions(tmp_path: Path) -> None:
+    details = tx(tx_amount("985.00") + charges_v2("15.00")) + tx(tx_amount("500.00"))
+    entry = ntry("1485.00", details=details, after_details=charges_v2("15.00"))
+    lines = read(tmp_path, camt(entry)).lines
+    assert [(x.amount, x.reported_charges) for x in lines] == [
+        (Decimal("985.00"), Decimal("15.00")),
+        (Decimal("500.00"), None),
+    ]
+
+
+def test_reported_charges_are_no_part_of_the_line_id(tmp_path: Path) -> None:
+    ref = "<Refs><AcctSvcrRef>R-1</AcctSvcrRef></Refs>"
+    with_charges = charged(tmp_path, ref + charges_v2("15.00"))
+    assert with_charges.line_id == charged(tmp_path, ref).line_id
+
+
 # -- references ---------------------------------------------------------------------------------------------
 
 

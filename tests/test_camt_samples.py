@@ -323,3 +323,13 @@ def test_a_sample_with_balances_passes_the_balance_check(name: str) -> None:
     statements: tuple[Statement, ...] = parse(name).statements
     assert all(st.opening is not None and st.closing is not None for st in statements)
     assert balance_warnings(SAMPLES / name, statements) == []
+
+
+@pytest.mark.parametrize("row", READABLE, ids=lambda row: row["file"])
+def test_no_sample_reports_charges_so_none_are_read(row: dict[str, str]) -> None:
+    # None of the real samples carries Chrgs or an instructed amount (AmtDtls/InstdAmt), so no line has
+    # reported charges; the reading of both is shown on inline statements in test_camt.py. A sample that
+    # brings them should assert here what is read of it.
+    text = (SAMPLES / row["file"]).read_bytes()
+    assert b"Chrgs>" not in text and b"InstdAmt>" not in text
+    assert all(line.reported_charges is None for line in lines_of(row["file"]))

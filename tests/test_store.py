@@ -14,6 +14,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 from urllib.parse import urlsplit
@@ -22,6 +23,7 @@ import pytest
 
 from reconcile.errors import RunLockedError, StoreError
 from reconcile.model import Decision, Match, Posting
+from reconcile.store import migrations
 from reconcile.store.db import Database, open_database
 from reconcile.store.migrations import MIGRATIONS
 from reconcile.store.state import State
@@ -85,6 +87,40 @@ def test_amounts_survive_the_database_exactly(state):
     ln = imported(state, line("115.8331", "four decimals", ref="R4"))
     assert state.line(ln.line_id).amount == Decimal("115.8331")
     assert state.line(ln.line_id).booking_date == date(2026, 11, 20)
+
+
+def test_a_line_read_back_equals_the_line_written_with_its_reported_charges(state):
+    charged = line("3585.00", "FV/2026/10/0101", currency="EUR", ref="R1")
+    charged = replace(charged, reported_charges=Decimal("15.00"))
+    plain = line("10.00", "FV/2026/10/0102", ref="R2")
+    imported(state, charged, plain)
+    assert state.line(charged.line_id) == charged
+    assert state.line(plain.line_id) == plain
+    assert {stored.line_id: stored for stored, _, _ in state.undecided_lines()} == {
+        charged.line_id: charged,
+        plain.line_id: plain,
+    }
+
+
+def test_lines_stored_before_reported_charges_were_kept_read_back_without_them(database_url, monkeypatch):
+    db = open_database(database_url)
+    monkeypatch.setattr(migrations, "MIGRATIONS", MIGRATIONS[:3])  # the schema before 0004
+    State(db)
+    ln = line("3585.00", "FV/2026/10/0101", currency="EUR", ref="R1")
+    row = {
+        "line_id": ln.line_id, "account": ln.account, "bank_ref": ln.bank_ref, "currency": ln.currency,
+        "amount": f"{ln.amount:f}", "booking_date": ln.booking_date.isoformat(), "remittance": ln.remittance,
+        "source_file": ln.source_file, "source_format": ln.source_format, "content_hash": "h",
+        "imported_at": "2026-11-20T06:00:00+00:00",
+    }  # fmt: skip
+    with db.transaction():
+        db.execute(
+            f"INSERT INTO bank_lines ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
+            list(row.values()),
+        )
+    monkeypatch.undo()
+    assert State(db).line(ln.line_id) == ln  # 0004 applied: the column is there, and empty
+    db.close()
 
 
 def test_a_line_cannot_be_queued_for_posting_twice(state):

@@ -43,6 +43,7 @@ _WATCHED = tuple(f"{{*}}{name}" for name in ("Ntry", *_CONTAINERS, *_MESSAGES))
 
 # identify(): the camt.05x namespace, or a bank-to-customer message element, in the file's first bytes.
 _NAMESPACE_RE = re.compile(rb"urn:iso:std:iso:20022:tech:xsd:camt\.05[234]\.\d{3}\.\d{2}")
+_VERSION_RE = re.compile(r"camt\.05[234]\.\d{3}\.(\d{2})")
 _MESSAGE_RE = re.compile(
     rb"<(?:[A-Za-z_][\w.-]*:)?(?:BkToCstmrStmt|BkToCstmrAcctRpt|BkToCstmrDbtCdtNtfctn)[\s>/]"
 )
@@ -58,20 +59,24 @@ _BANK_TX_CODE_PATHS = (
     "BkTxCd/Domn/Cd", "BkTxCd/Domn/Fmly/Cd", "BkTxCd/Domn/Fmly/SubFmlyCd", "BkTxCd/Prtry/Cd",
 )  # fmt: skip
 # The paths read, relative to each element, as ISO 20022 names them. Everything else (postal addresses,
-# agents, charges, tax, card data...) is skipped without being walked: that keeps 100,000 entries fast.
+# agents, tax, card data...) is skipped without being walked: that keeps 100,000 entries fast. Chrgs is
+# kept whole and read only for a credit that has it (see _reported_charges).
 _ENTRY_PATHS = (
     "Amt", "CdtDbtInd", "Sts", "Sts/Cd", "Sts/Prtry", "BookgDt/Dt", "BookgDt/DtTm", "ValDt/Dt", "ValDt/DtTm",
-    "AcctSvcrRef", "NtryRef", "AddtlNtryInf", *_BANK_TX_CODE_PATHS, "NtryDtls/TxDtls",
+    "AcctSvcrRef", "NtryRef", "AddtlNtryInf", *_BANK_TX_CODE_PATHS, "NtryDtls/TxDtls", "AmtDtls/InstdAmt/Amt",
+    "Chrgs",
 )  # fmt: skip
 _TRANSACTION_PATHS = (
     "Refs/AcctSvcrRef", "Refs/EndToEndId", "AmtDtls/TxAmt/Amt", "Amt", "AmtDtls/InstdAmt/Amt", "CdtDbtInd",
     "RmtInf/Ustrd", "RmtInf/Strd/CdtrRefInf/Ref", "RmtInf/Strd/AddtlRmtInf", "AddtlTxInf",
-    *_PARTY_NAMES[True], *_PARTY_NAMES[False], *_PARTY_IBANS.values(), *_BANK_TX_CODE_PATHS,
+    *_PARTY_NAMES[True], *_PARTY_NAMES[False], *_PARTY_IBANS.values(), *_BANK_TX_CODE_PATHS, "Chrgs",
 )  # fmt: skip
-# Paths that may occur several times and are all read (the others: the first occurrence).
+# Paths that may occur several times and are all read (the others: the first occurrence). Chrgs repeats up
+# to version 03 (one ChargesInformation6 per charge in 02), and occurs once from 04 on.
 _REPEATED = frozenset(
-    {"NtryDtls/TxDtls", "RmtInf/Ustrd", "RmtInf/Strd/CdtrRefInf/Ref", "RmtInf/Strd/AddtlRmtInf", "AddtlTxInf"}
-)
+    {"NtryDtls/TxDtls", "RmtInf/Ustrd", "RmtInf/Strd/CdtrRefInf/Ref", "RmtInf/Strd/AddtlRmtInf", "AddtlTxInf",
+     "Chrgs"}
+)  # fmt: skip
 # A transaction's own amount, best first (see _FileParse._detail_amount).
 _DETAIL_AMOUNTS = ("AmtDtls/TxAmt/Amt", "Amt", "AmtDtls/InstdAmt/Amt")
 _BALANCE_PATHS = ("Tp/CdOrPrtry/Cd", "Amt", "CdtDbtInd", "Dt/Dt", "Dt/DtTm")
@@ -133,6 +138,7 @@ class _Vocabulary:
     transaction: Paths
     balance: Paths
     header: Paths
+    version: int | None  # the message version, 2 for camt.053.001.02; None without a camt namespace
 
 
 _VOCABULARIES: dict[str, _Vocabulary] = {}
@@ -150,6 +156,7 @@ def _vocabulary(element: etree._Element) -> _Vocabulary:
             transaction=_trie(_TRANSACTION_PATHS, ns),
             balance=_trie(_BALANCE_PATHS, ns),
             header=_trie(_HEADER_PATHS, ns),
+            version=int(match[1]) if (match := _VERSION_RE.search(ns)) else None,
         )
     return vocabulary
 
@@ -498,14 +505,19 @@ class _FileParse:
     def _split(self, entry: _Entry, details: list[_Detail], st: _OpenStatement) -> list[BankLine]:
         """One line per transaction of a batch booking; one line for an entry with one or no details."""
         if len(details) <= 1:
-            if details and details[0].amount is not None and details[0].amount != entry.amount:
+            line = self._line(entry, details, entry.amount, entry.credit, entry.ref, st)
+            stated = details[0].amount if details else None
+            # A transaction amount that is the booked one plus the charges the statement reports is the
+            # payment before charges (an instructed amount, most often): no contradiction to report.
+            gross = line.amount + (line.reported_charges or 0)
+            if stated is not None and stated != entry.amount and stated != gross:
                 # genkgo's camt053.v3 sample: 8.85 EUR booked, 105.750 EUR in its single TxDtls.
                 self.warnings.append(
                     f"{self.name}, {entry.place}: the bank booked {entry.amount:f} {entry.currency} but the "
-                    f"entry's one transaction (TxDtls) says {details[0].amount:f} {entry.currency}; "
+                    f"entry's one transaction (TxDtls) says {stated:f} {entry.currency}; "
                     "the booked amount is used"
                 )
-            return [self._line(entry, details, entry.amount, entry.credit, entry.ref, st)]
+            return [line]
         given = [d.amount for d in details if d.amount is not None]
         if not given:
             # genkgo's camt054.v2 sample: three TxDtls, none with an amount; they cannot be told apart.
@@ -535,7 +547,7 @@ class _FileParse:
             assert detail.amount is not None
             ref = f"{entry.ref}/{number}" if entry.ref else None
             credit = entry.credit if detail.credit is None else detail.credit
-            lines.append(self._line(entry, [detail], detail.amount, credit, ref, st))
+            lines.append(self._line(entry, [detail], detail.amount, credit, ref, st, whole_entry=False))
         return lines
 
     def _line(
@@ -546,8 +558,12 @@ class _FileParse:
         credit: bool,
         entry_ref: str | None,
         st: _OpenStatement,
+        *,
+        whole_entry: bool = True,
     ) -> BankLine:
-        """A BankLine from an entry and the detail(s) it stands for (several only when not splittable)."""
+        """A BankLine from an entry and the detail(s) it stands for (several only when not splittable);
+        `whole_entry` is False for one transaction of a split batch, which the entry's own amounts and
+        charges (the batch's) do not describe."""
         if len(details) == 1:
             fields = details[0].fields
             bank_ref = _reference(fields, "Refs/AcctSvcrRef") or entry_ref
@@ -564,6 +580,12 @@ class _FileParse:
         tx_code = _domain_code(first) or _domain_code(entry.fields)
         if not tx_code:
             tx_code = _text(first, "BkTxCd/Prtry/Cd") or _text(entry.fields, "BkTxCd/Prtry/Cd")
+        charges = None
+        if credit:  # what charges took from the payment on its way, as the statement reports it
+            sources = [details[0].fields] if len(details) == 1 else []
+            if whole_entry:
+                sources.append(entry.fields)
+            charges = _reported_charges(sources, amount, entry.currency, st.vocabulary.version)
         return BankLine(
             line_id=self.ids.allocate(
                 account=st.account,
@@ -589,6 +611,7 @@ class _FileParse:
             statement_id=st.statement_id,
             source_file=self.source_file,
             source_format=st.source_format,
+            reported_charges=charges,
         )
 
     # -- values -------------------------------------------------------------------------------------
@@ -868,3 +891,74 @@ def _agreed(values: list[tuple[str | None, str | None]]) -> tuple[str | None, st
     """The pair every detail of an unsplittable batch agrees on, else (None, None)."""
     distinct = set(values)
     return distinct.pop() if len(distinct) == 1 else (None, None)
+
+
+# -- charges: what the statement says was taken from a credit on its way ------------------------------
+#
+# As ISO 20022 defines the elements (camt.052/053/054 message definitions, the same in every message):
+# - AmtDtls/InstdAmt is "the amount of money to be moved between the debtor and creditor, before deduction
+#   of charges, expressed in the currency as ordered by the initiating party": in the line's currency and
+#   above the amount booked, the difference is what charges took.
+# - Chrgs of version 02 (ChargesInformation6, one per charge) and 03 (Charges3: TtlChrgsAndTaxAmt, and Rcrd
+#   of ChargesRecord1) "provides information on the charges included in the entry amount": each is in it.
+# - Chrgs from version 04 on (Charges4, Charges6...) holds "the charges, pre-advised or included in the
+#   entry amount", and each Rcrd says which in ChrgInclInd (ChargeIncludedIndicator, an xs:boolean: true
+#   "included", false "pre-advised"); a record that does not say is not counted.
+# A record's CdtDbtInd is DBIT for a charge taken (CRDT, a charge given back, counts against the others),
+# and Br DEBT (ChargeBearerType1Code: "all transaction charges are to be borne by the debtor") says the
+# payer paid it on top: it took nothing from our credit.
+
+
+def _reported_charges(
+    sources: list[Fields], amount: Decimal, currency: str, version: int | None
+) -> Decimal | None:
+    """The charges taken from a credit of `amount`, as the first of `sources` (a transaction's fields, then
+    its entry's) that reports any: an instructed amount above the amount booked, else the Chrgs included
+    in it. None when nothing is reported, or not all of it in the line's currency."""
+    for fields in sources:
+        instructed = fields.get("AmtDtls/InstdAmt/Amt")
+        if instructed:
+            plain = _plain_amount(instructed[0])
+            if plain is not None and plain[1] == currency and plain[0] > amount:
+                return plain[0] - amount
+        if "Chrgs" in fields:
+            return _included_charges(fields["Chrgs"], currency, version)
+    return None
+
+
+def _included_charges(charges: list[etree._Element], currency: str, version: int | None) -> Decimal | None:
+    """The sum of the charges the Chrgs elements say are included in the amount booked (see above)."""
+    total = Decimal(0)
+    for element in charges:
+        chrgs = _children(element)
+        if "Amt" in chrgs:  # version 02: the element is itself one charge
+            records, by_definition = [chrgs], True
+        else:
+            records = [_children(record) for record in chrgs.get("Rcrd", ())]
+            by_definition = version is not None and version <= 3
+            if not records and by_definition and "TtlChrgsAndTaxAmt" in chrgs:
+                records = [{"Amt": chrgs["TtlChrgsAndTaxAmt"]}]
+        for record in records:
+            flag = _child_text(record, "ChrgInclInd")
+            included = by_definition if flag is None else flag in ("true", "1")
+            if not included or _child_text(record, "Br") == "DEBT":
+                continue
+            plain = _plain_amount(record["Amt"][0]) if "Amt" in record else None
+            if plain is None or plain[1] != currency:
+                return None  # unreadable, or in another currency: what was taken cannot be told
+            total += -plain[0] if _child_text(record, "CdtDbtInd") == "CRDT" else plain[0]
+    return total if total > 0 else None
+
+
+def _children(element: etree._Element) -> Fields:
+    """The element's children by local name, in order (for the few elements read whole, like Chrgs)."""
+    children: Fields = {}
+    for child in element:
+        children.setdefault(_local(child), []).append(child)
+    return children
+
+
+def _child_text(children: Fields, name: str) -> str | None:
+    elements = children.get(name)
+    text = elements[0].text if elements else None
+    return (text.strip() or None) if text else None

@@ -17,13 +17,15 @@ COLUMNS = [f.name for f in fields(BankLine)]
 
 
 def amount_scale(lines: Sequence[BankLine]) -> int:
-    scales = [-int(line.amount.as_tuple().exponent) for line in lines]
+    amounts = [line.amount for line in lines]
+    amounts += [line.reported_charges for line in lines if line.reported_charges is not None]
+    scales = [-int(amount.as_tuple().exponent) for amount in amounts]
     return max([2, *scales])
 
 
 def lines_to_frame(lines: Sequence[BankLine]) -> pl.DataFrame:
     schema: dict[str, pl.DataType] = {name: pl.String() for name in COLUMNS}
-    schema["amount"] = pl.Decimal(38, amount_scale(lines))
+    schema["amount"] = schema["reported_charges"] = pl.Decimal(38, amount_scale(lines))
     schema["booking_date"] = pl.Date()
     schema["value_date"] = pl.Date()
     data = {name: [getattr(line, name) for line in lines] for name in COLUMNS}

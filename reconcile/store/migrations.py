@@ -114,6 +114,12 @@ MIGRATIONS: list[tuple[str, str]] = [
         "0003_postings_by_line_and_state",
         "CREATE INDEX postings_line_state ON postings (line_id, state)",
     ),
+    (
+        # The charges a statement reports were taken from a credit (BankLine.reported_charges), as exact
+        # text like the amount; NULL for lines stored before, and for lines whose statement reports none.
+        "0004_bank_lines_reported_charges",
+        "ALTER TABLE bank_lines ADD COLUMN reported_charges TEXT",
+    ),
 ]
 
 

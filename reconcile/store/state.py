@@ -28,7 +28,7 @@ def now() -> str:
 _LINE_COLUMNS = (
     "line_id", "account", "bank_ref", "currency", "amount", "booking_date", "value_date", "counterparty_name",
     "counterparty_iban", "remittance", "structured_ref", "end_to_end_id", "bank_tx_code", "statement_id",
-    "source_file", "source_format",
+    "source_file", "source_format", "reported_charges",
 )  # fmt: skip
 
 
@@ -38,6 +38,7 @@ def _line_row(line: BankLine) -> list[Any]:
         line.value_date.isoformat() if line.value_date else None, line.counterparty_name, line.counterparty_iban,
         line.remittance, line.structured_ref, line.end_to_end_id, line.bank_tx_code, line.statement_id,
         line.source_file, line.source_format,
+        f"{line.reported_charges:f}" if line.reported_charges is not None else None,
     ]  # fmt: skip
 
 
@@ -59,6 +60,7 @@ def line_from_row(row: Row) -> BankLine:
         statement_id=row["statement_id"],
         source_file=row["source_file"],
         source_format=row["source_format"],
+        reported_charges=Decimal(row["reported_charges"]) if row["reported_charges"] is not None else None,
     )
 
 
