@@ -81,7 +81,8 @@ def candidates_per_line(corpus: Corpus, rules: Rules) -> dict[str, Any]:
     incoming = prepared.filter(pl.col("line_units") > 0)
     books = tables._prepare_invoices(corpus.invoice_frame()).filter(pl.col("open_units") > 0)
     no_leads = pl.DataFrame(schema={"line_id": pl.String, "client_iri": pl.String})  # nothing learned
-    per_line = tables._candidates(incoming, books, no_leads, rules).group_by("line_id").len()["len"]
+    named = tables.reference_pairs(incoming, books, rules)
+    per_line = tables._candidates(incoming, books, no_leads, named, rules).group_by("line_id").len()["len"]
     zero = incoming.height - per_line.len()
     return _summary(sorted([0] * zero + per_line.to_list()), "all lines")
 

@@ -159,7 +159,7 @@ def backtest(settings: Settings, proposed: Path | None = None) -> Backtest:
     """Replay every stored payment with the current rules and, given, with `proposed`; score both."""
     current = load_rules(settings.rules)
     candidate = load_rules(proposed) if proposed else None
-    stored, postings, learned = _read_state(settings.database_url)
+    stored, postings, learned, never = _read_state(settings.database_url)
     lines = [line for line, _ in stored if line.amount > 0]
     if not lines:
         raise ReconcileError(
@@ -170,11 +170,11 @@ def backtest(settings: Settings, proposed: Path | None = None) -> Backtest:
     with flowtly_client(settings) as client:
         invoices = given_back(client, invoices_now(client, settings), posted)
     learned = unlearn(learned, _learned_from(lines, posted, invoices))
-    before = match_lines(lines, invoices, current, learned=learned)
+    before = match_lines(lines, invoices, current, learned=learned, never=never)
     scores = [score(current, before, truth)]
     changes: list[Change] = []
     if candidate:
-        after = match_lines(lines, invoices, candidate, learned=learned)
+        after = match_lines(lines, invoices, candidate, learned=learned, never=never)
         scores.append(score(candidate, after, truth))
         changes = [
             Change(b.line, b, a) for b, a in zip(before, after, strict=True) if _outcome(b) != _outcome(a)
@@ -190,8 +190,10 @@ def backtest(settings: Settings, proposed: Path | None = None) -> Backtest:
     )
 
 
-def _read_state(database_url: str) -> tuple[list[tuple[BankLine, str]], list[Posting], pl.DataFrame]:
-    """Every stored line with its status, every posting, and the learned payers."""
+def _read_state(
+    database_url: str,
+) -> tuple[list[tuple[BankLine, str]], list[Posting], pl.DataFrame, pl.DataFrame]:
+    """Every stored line with its status, every posting, the learned payers and the rejected pairs."""
     db = open_database(database_url)
     try:
         migrate(db)  # a state no run has written yet is made, empty
@@ -199,7 +201,8 @@ def _read_state(database_url: str) -> tuple[list[tuple[BankLine, str]], list[Pos
         stored = [(line_from_row(r), str(r["status"])) for r in rows]
         rows = db.query("SELECT * FROM postings ORDER BY line_id, invoice_iri")
         postings = [posting_from_row(r) for r in rows]
-        return stored, postings, LearnedPayers(db).frame()
+        payers = LearnedPayers(db)
+        return stored, postings, payers.frame(), payers.never_frame()
     finally:
         db.close()
 

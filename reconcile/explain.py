@@ -84,11 +84,12 @@ def explain(
     try:
         migrate(db)  # a state no run has written yet is made, empty
         found = [_stored_line(db, row) for row in _find(db, ref, account)]
-        learned = LearnedPayers(db).frame()
+        payers = LearnedPayers(db)
+        learned, never = payers.frame(), payers.never_frame()
     finally:
         db.close()
     if not any(s.line.amount > 0 for s in found):  # money out or zero: decided without invoices
-        return [_explain(s, [], rules, learned) for s in found]
+        return [_explain(s, [], rules, learned, never) for s in found]
     out = []
     with flowtly_client(settings) as client:
         invoices = invoices_now(client, settings)
@@ -96,12 +97,14 @@ def explain(
             as_before = given_back(client, invoices, [p for p in s.postings if p.state == "posted"])
             by_iri = {inv.iri: inv for inv in as_before}
             not_learned = unlearn(learned, confirmations(s.line, s.postings, by_iri))
-            out.append(_explain(s, as_before, rules, not_learned))
+            out.append(_explain(s, as_before, rules, not_learned, never))
     return out
 
 
-def _explain(stored: StoredLine, invoices: list[Invoice], rules: Rules, learned: pl.DataFrame) -> Explanation:
-    [match] = match_lines([stored.line], invoices, rules, learned=learned)
+def _explain(
+    stored: StoredLine, invoices: list[Invoice], rules: Rules, learned: pl.DataFrame, never: pl.DataFrame
+) -> Explanation:
+    [match] = match_lines([stored.line], invoices, rules, learned=learned, never=never)
     return Explanation(
         stored=stored,
         match=match,

@@ -7,6 +7,7 @@ currency's minor unit, and are turned back into Decimal through their shortest s
 from __future__ import annotations
 
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from functools import lru_cache
 
 # ISO 4217 minor units that differ from 2. Anything not listed has 2 decimals.
 _MINOR_UNITS: dict[str, int] = {
@@ -22,7 +23,9 @@ def minor_units(currency: str) -> int:
     return _MINOR_UNITS.get(currency.upper(), 2)
 
 
+@lru_cache(maxsize=256)
 def quantum(currency: str) -> Decimal:
+    """The currency's smallest amount (0.01 for EUR), built once per currency: every amount is rounded by it."""
     return Decimal(1).scaleb(-minor_units(currency))
 
 

@@ -354,9 +354,12 @@ class Run:
             return done + self._decide_without_invoices(todo)
         self.summary.open_invoices = len(book.open)
         self.progress.stage("Matching", len(todo))
-        learned = self._payers(state).frame()
+        payers = self._payers(state)
+        learned, never = payers.frame(), payers.never_frame()
         invoices = [*book.open, *book.paid]  # the engine tells a paid one by its open amount, 0
-        return done + match_lines(todo, invoices, self.rules, learned=learned, on_progress=self.progress.advance)
+        return done + match_lines(
+            todo, invoices, self.rules, learned=learned, never=never, on_progress=self.progress.advance
+        )
 
     def _payers(self, state: State) -> LearnedPayers:
         if self._learned is None:

@@ -15,7 +15,9 @@ from typing import Any
 
 from reconcile.errors import RulesError
 from reconcile.matching.ignore_rules import IgnoreRule, parse_ignore_rules
+from reconcile.matching.names import payer_key
 from reconcile.matching.signals import DAYS, FRACTION, MONEY_LIMITS, MONEY_RANGES, SIGNALS
+from reconcile.statements.mt940_details import iban_or_none
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +42,33 @@ class Comparison:
 
 
 @dataclass(frozen=True, slots=True)
+class PayerAlias:
+    """`[[alias]]`: a payer that pays for a client under another name, or from an account of its own.
+
+    The client is given by its name (compared as reconcile.matching.names.payer_key folds names) or by its
+    IRI in Flowtly. `payer` counts as the client's own name (the payer comparison finds the same name);
+    `iban` counts as an IBAN confirmed for the client before (reconcile.matching.payer_lists.with_aliases).
+    """
+
+    client: str | None
+    client_iri: str | None
+    payer: str | None = None
+    iban: str | None = None  # compact and valid (reconcile.statements.mt940_details.iban_or_none)
+
+
+@dataclass(frozen=True, slots=True)
+class NeverMatch:
+    """`[[never_match]]`: a payer (by name or by IBAN) whose payments are never a client's; such pairs are
+    dropped before scoring, so they are neither posted nor suggested."""
+
+    client: str | None
+    client_iri: str | None
+    reason: str
+    payer: str | None = None
+    iban: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Rules:
     source: str
     prior_odds: float
@@ -56,6 +85,8 @@ class Rules:
     combined_search_invoices: int  # the most of one client's open invoices a combined search looks at
     ignore: tuple[IgnoreRule, ...] = ()  # money in that is not an invoice payment, in file order
     own_accounts: frozenset[str] = frozenset()  # our accounts besides those of the statements read
+    aliases: tuple[PayerAlias, ...] = ()  # payers that pay for a client under another name or account
+    never_match: tuple[NeverMatch, ...] = ()  # payer and client pairs that are never a match
 
 
 def default_rules_path() -> Path:
@@ -177,6 +208,118 @@ def _levels(raw_levels: Any, where: str, problems: list[str]) -> tuple[Level, ..
     return tuple(levels)
 
 
+_ALIAS_KEYS = ("payer", "iban", "client", "client_iri")
+_NEVER_KEYS = (*_ALIAS_KEYS, "reason")
+
+
+def _tables(raw: Any, name: str, problems: list[str]) -> list[Any]:
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        problems.append(f"{name}: expected [[{name}]] tables")
+        return []
+    return raw
+
+
+def _text(table: dict[str, Any], key: str, where: str, problems: list[str]) -> str | None:
+    value = table.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        problems.append(f"{where}: `{key}` must be text, got {value!r}")
+        return None
+    if not value.strip():
+        problems.append(f"{where}: `{key}` is empty")
+        return None
+    return value.strip()
+
+
+def _payer_entry(
+    table: Any, where: str, known: tuple[str, ...], problems: list[str]
+) -> dict[str, str | None] | None:
+    """The fields of one [[alias]] or [[never_match]] table, checked (the IBAN made compact); None when the
+    entry has a mistake: an entry read otherwise than written could drop a true match."""
+    before = len(problems)
+    if not isinstance(table, dict):
+        problems.append(f"{where}: expected a table")
+        return None
+    for key in sorted(table.keys() - set(known)):
+        problems.append(f"{where}: unknown key `{key}` (known: {', '.join(known)})")
+    fields = {key: _text(table, key, where, problems) for key in known}
+    for key in ("payer", "client"):
+        value = fields[key]
+        if value and not payer_key(value):
+            problems.append(f"{where}: `{key}` {value!r} has no letter or digit to compare")
+    if fields["iban"]:
+        compact = iban_or_none(fields["iban"])
+        if compact is None:
+            problems.append(
+                f"{where}: `iban` {fields['iban']!r} is not a valid IBAN (check it against the statement)"
+            )
+        fields["iban"] = compact
+    if "client" in table and "client_iri" in table:
+        problems.append(f"{where}: give `client` (the client's name) or `client_iri`, not both")
+    elif "client" not in table and "client_iri" not in table:
+        problems.append(
+            f"{where}: no client: give `client` (the client's name, as in Flowtly) or `client_iri`"
+        )
+    if "payer" not in table and "iban" not in table:
+        problems.append(f"{where}: no payer: give `payer` (a name as the bank writes it) or `iban`")
+    return None if len(problems) > before else fields
+
+
+def _aliases(raw: Any, problems: list[str]) -> tuple[PayerAlias, ...]:
+    aliases = []
+    for i, table in enumerate(_tables(raw, "alias", problems), start=1):
+        fields = _payer_entry(table, f"[[alias]] {i}", _ALIAS_KEYS, problems)
+        if fields is not None:
+            aliases.append(
+                PayerAlias(fields["client"], fields["client_iri"], fields["payer"], fields["iban"])
+            )
+    return tuple(aliases)
+
+
+def _never_matches(raw: Any, problems: list[str]) -> tuple[NeverMatch, ...]:
+    pairs = []
+    for i, table in enumerate(_tables(raw, "never_match", problems), start=1):
+        where, before = f"[[never_match]] {i}", len(problems)
+        fields = _payer_entry(table, where, _NEVER_KEYS, problems)
+        if isinstance(table, dict) and "payer" in table and "iban" in table:
+            problems.append(f"{where}: give `payer` or `iban`, not both: write one [[never_match]] for each")
+        if isinstance(table, dict) and "reason" not in table:
+            problems.append(f"{where}: `reason` is missing: say why, for whoever reads these rules next")
+        if fields is not None and len(problems) == before:
+            reason = str(fields["reason"])
+            pairs.append(
+                NeverMatch(fields["client"], fields["client_iri"], reason, fields["payer"], fields["iban"])
+            )
+    return tuple(pairs)
+
+
+def _contradictions(
+    aliases: tuple[PayerAlias, ...], never: tuple[NeverMatch, ...], problems: list[str]
+) -> None:
+    """A payer and client both an alias and never a match: which was meant is the finance team's to say."""
+
+    def client(entry: PayerAlias | NeverMatch) -> str:
+        return f"iri {entry.client_iri}" if entry.client_iri else f"name {payer_key(entry.client)}"
+
+    said: dict[tuple[str, str], int] = {}
+    for i, alias in enumerate(aliases, start=1):
+        payers = (
+            f"iban {alias.iban}" if alias.iban else "",
+            f"name {payer_key(alias.payer)}" if alias.payer else "",
+        )
+        for payer in filter(None, payers):
+            said.setdefault((payer, client(alias)), i)
+    for j, pair in enumerate(never, start=1):
+        payer = f"iban {pair.iban}" if pair.iban else f"name {payer_key(pair.payer)}"
+        if (alias_at := said.get((payer, client(pair)))) is not None:
+            problems.append(
+                f"[[never_match]] {j}: contradicts [[alias]] {alias_at}, which names the same payer and client"
+            )
+
+
 def parse_rules(raw: dict[str, Any], source: str) -> Rules:
     problems: list[str] = []
     if raw.get("version") != 1:
@@ -249,6 +392,8 @@ def parse_rules(raw: dict[str, Any], source: str) -> Rules:
         elif not next(c for c in comparisons if c.name == req).strong_levels:
             problems.append(f"decision.auto_post_requires: comparison {req!r} has no strong_levels")
     ignore, own_accounts = parse_ignore_rules(raw.get("ignore"), raw.get("own_accounts"), problems)
+    aliases, never = _aliases(raw.get("alias"), problems), _never_matches(raw.get("never_match"), problems)
+    _contradictions(aliases, never, problems)
     if problems:
         raise RulesError(source, problems)
     return Rules(
@@ -266,4 +411,6 @@ def parse_rules(raw: dict[str, Any], source: str) -> Rules:
         combined_search_invoices=combined_pool,
         ignore=ignore,
         own_accounts=own_accounts,
+        aliases=aliases,
+        never_match=never,
     )

@@ -81,6 +81,31 @@ def test_two_sets_that_fit_equally_go_to_a_person_with_both():
     assert {"/invoices/101", "/invoices/102"} in sets and {"/invoices/101", "/invoices/103"} in sets
 
 
+@pytest.mark.parametrize("others", [1, 2, 3, 4])
+def test_a_combined_payment_naming_one_invoice_is_completed_by_up_to_several_others(others):
+    # One or two more invoices are found by joins over the batch, three or four by the search in Python.
+    named = invoice(101, "FV/2026/10/0101", "1000.00")
+    rest = [invoice(110 + k, f"FV/2026/10/01{10 + k}", f"{100 * 2**k}.00") for k in range(others)]
+    decoys = [invoice(130 + k, f"FV/2026/10/01{30 + k}", f"{7000 + k}.00") for k in range(3)]
+    total = Decimal("1000.00") + sum((inv.open_amount for inv in rest), Decimal(0))
+    ln = line(f"{total}", "FV/2026/10/0101 i inne", payer=PAYER)
+    m = decide([ln], [named, *rest, *decoys])[ln.line_id]
+    assert m.decision is Decision.REVIEW  # only one of the set is named: suggested, not posted
+    assert {inv.iri for inv in m.suggestions[0].invoices} == {named.iri, *(inv.iri for inv in rest)}
+
+
+def test_a_combined_payment_with_many_equal_sets_shows_a_few_and_goes_to_a_person():
+    books = [invoice(101, "FV/2026/10/0101", "1000.00")] + [
+        invoice(110 + k, f"FV/2026/10/01{10 + k}", "100.00") for k in range(12)
+    ]
+    ln = line("1300.00", "FV/2026/10/0101 i inne", payer=PAYER)
+    m = decide([ln], books)[ln.line_id]
+    assert m.decision is Decision.REVIEW
+    sets = [s for s in m.suggestions if len(s.invoices) == 4]
+    assert 2 <= len(sets) <= RULES.max_suggestions
+    assert all("/invoices/101" in {inv.iri for inv in s.invoices} for s in sets)
+
+
 def test_invoices_of_another_client_never_join_a_combined_payment():
     ln = line("3000.00", "FV/2026/10/0101 FV/2026/10/0102", payer=PAYER)
     other = Invoice("/invoices/102", 102, "FV/2026/10/0102", "Other Client SA", "/clients/2", Decimal("540.00"),
@@ -118,9 +143,27 @@ def test_a_small_overpayment_posts_the_open_amount_and_reports_the_rest():
     assert m.chosen.rest == Decimal("10.00")
 
 
-def test_an_overpayment_beyond_the_cap_for_its_currency_goes_to_a_person():
-    ln = line("30300.00", "FV/2026/10/0101", payer=PAYER)  # 1% over, but 300.00 PLN: above the 200.00 cap
+def test_an_overpayment_naming_its_invoice_posts_the_open_amount_and_leaves_the_rest_for_a_person():
+    ln = line("37500.00", "FV/2026/10/0101", payer=PAYER)  # 25% over: the invoice is paid, 7,500.00 is left
     m = decide([ln], [invoice(101, "FV/2026/10/0101", "30000.00")])[ln.line_id]
+    assert m.decision is Decision.AUTO_POST
+    assert allocations(m) == {"/invoices/101": Decimal("30000.00")}
+    assert m.chosen.rest == Decimal("7500.00")
+    assert "more than the open amount by at most 25%" in m.chosen.reasons()
+
+
+def test_an_overpayment_of_more_than_a_quarter_goes_to_a_person():
+    ln = line("37500.01", "FV/2026/10/0101", payer=PAYER)
+    m = decide([ln], [invoice(101, "FV/2026/10/0101", "30000.00")])[ln.line_id]
+    assert m.decision is Decision.REVIEW
+
+
+def test_an_overpayment_whose_title_names_another_invoice_is_no_overpayment():
+    # The rest may well pay FV/2026/10/0102, of another client: a person decides.
+    ln = line("3000.00", "FV/2026/10/0101 FV/2026/10/0102", payer=PAYER)
+    other = Invoice("/invoices/102", 102, "FV/2026/10/0102", "Other Client SA", "/clients/2", Decimal("900.00"),
+                    Decimal("900.00"), "PLN", "sent")  # fmt: skip
+    m = decide([ln], [invoice(101, "FV/2026/10/0101", "2460.00"), other])[ln.line_id]
     assert m.decision is Decision.REVIEW
 
 

@@ -12,11 +12,14 @@ from datetime import date
 import polars as pl
 import pytest
 
+from reconcile.matching.engine import match_lines
+from reconcile.model import Decision
+from reconcile.rules import load_rules
 from reconcile.store import migrations
 from reconcile.store.db import Database, open_database
 from reconcile.store.learned import LearnedPayers
 from reconcile.store.state import State
-from tests.factories import line
+from tests.factories import invoice, line
 
 ACME = "/clients/1"
 BOREAL = "/clients/2"
@@ -114,6 +117,35 @@ def test_a_rejected_pair_is_kept_by_iban_or_by_name_key(db, learned):
     ]
 
 
+def test_the_rejected_pairs_are_read_back_as_the_matching_core_takes_them(learned):
+    learned.never_match(ACME, "paid for its parent", iban="pl61 1090 1014 0000 0712 1981 2874")
+    learned.never_match(BOREAL, "another Kowalski", payer_name="Kowalski Jan")
+    frame = learned.never_frame()
+    assert frame.schema == pl.Schema(
+        {"payer_kind": pl.String, "payer": pl.String, "client_iri": pl.String, "reason": pl.String}
+    )
+    assert frame.rows() == [
+        ("iban", PAYER, ACME, "paid for its parent"),
+        ("name", "JAN KOWALSKI", BOREAL, "another Kowalski"),
+    ]
+
+
+def test_the_rejected_pairs_of_an_empty_store_have_their_columns(learned):
+    frame = learned.never_frame()
+    assert frame.is_empty() and frame.columns == ["payer_kind", "payer", "client_iri", "reason"]
+
+
+def test_a_pair_rejected_in_the_store_is_never_matched_again(learned):
+    payment = line("2460.00", "Zaplata za fakture FV/2026/10/0101", payer="ACME LOGISTICS SP Z O O", iban=ACCOUNTANT)
+    books = [invoice(101, "FV/2026/10/0101", "2460.00")]  # Acme Logistics sp. z o.o., /clients/1
+    rules = load_rules()
+    [before] = match_lines([payment], books, rules, learned=learned.frame(), never=learned.never_frame())
+    assert before.decision is Decision.AUTO_POST
+    learned.never_match(ACME, "a namesake of our client", payer_name="Acme Logistics Sp. z o.o.")
+    [after] = match_lines([payment], books, rules, learned=learned.frame(), never=learned.never_frame())
+    assert (after.decision, after.suggestions) == (Decision.UNMATCHED, ())
+
+
 def test_a_rejection_needs_exactly_one_payer(learned):
     with pytest.raises(ValueError, match="exactly one of iban and payer_name"):
         learned.never_match(ACME, "why", iban=PAYER, payer_name="Acme")
@@ -128,9 +160,20 @@ def test_the_migration_keeps_what_a_database_made_by_0001_holds(database_url, mo
     with monkeypatch.context() as patched:
         patched.setattr(migrations, "MIGRATIONS", first_only)
         old = open_database(database_url)
-        state = State(old)
+        State(old)
         kept = line("120.00", "FV 1/11/2026")
-        state.import_file(content_hash="h", file_name="f", source_format="camt.053", lines=[kept], run_id="r")
+        # The line as 0001 stored it, in its bank_lines columns (today's State writes later ones too).
+        row = {
+            "line_id": kept.line_id, "account": kept.account, "bank_ref": kept.bank_ref, "currency": kept.currency,
+            "amount": f"{kept.amount:f}", "booking_date": kept.booking_date.isoformat(),
+            "remittance": kept.remittance, "source_file": kept.source_file, "source_format": kept.source_format,
+            "content_hash": "h", "imported_at": "2026-11-20T06:00:00+00:00",
+        }  # fmt: skip
+        with old.transaction():
+            old.execute(
+                f"INSERT INTO bank_lines ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
+                list(row.values()),
+            )
         old.close()
     db = open_database(database_url)
     try:

@@ -54,11 +54,17 @@ def test_partial_payment_with_reference_but_no_payer_goes_to_review():
     assert "below the 99% to post" in m[ln.line_id].note
 
 
-def test_number_with_dropped_zeros_is_suggested_not_posted():
+def test_number_with_dropped_zeros_and_the_exact_amount_is_posted():
     ln = line("9840.00", "faktura FV/2026/10/107")
     m = decide([ln], [invoice(107, "FV/2026/10/0107", "9840.00")])
-    assert m[ln.line_id].decision is Decision.REVIEW
-    assert "zeros or prefix differ" in m[ln.line_id].suggestions[0].reasons()
+    assert m[ln.line_id].decision is Decision.AUTO_POST
+    assert "zeros or prefix differ" in m[ln.line_id].chosen.reasons()
+
+
+def test_number_with_dropped_zeros_two_open_invoices_share_goes_to_a_person():
+    ln = line("9840.00", "faktura FV/2026/10/107")
+    books = [invoice(107, "FV/2026/10/0107", "9840.00"), invoice(108, "FV/2026/10/00107", "9840.00")]
+    assert decide([ln], books)[ln.line_id].decision is Decision.REVIEW
 
 
 def test_amount_and_name_without_reference_is_only_suggested():

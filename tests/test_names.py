@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 
+import polars as pl
 import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
@@ -14,7 +15,9 @@ from reconcile.matching.names import (
     DIFFERS_IN_NUMBER,
     DIFFERS_IN_WORD,
     MISSING,
+    MT940_CONTINUATION,
     NAME_LEVELS,
+    PAYER_LABEL_HINT,
     RESEMBLES,
     RESEMBLES_AT,
     SAME,
@@ -22,6 +25,7 @@ from reconcile.matching.names import (
     NameEvidence,
     compare_name_pairs,
     compare_names,
+    line_payer,
     payer_from_remittance,
     payer_key,
 )
@@ -359,3 +363,40 @@ def test_a_score_stays_within_its_level(a, b):
 def test_a_partnership_written_without_dots_is_the_same_name():
     # Polish banks write "sp.j." as "SPJ" (the demo's Zielony Ogród statement line).
     assert compare_names("ZIELONY OGROD SPJ", "Zielony Ogród sp.j.").level == SAME
+
+
+# --- the payer of a line, and the hint that picks the titles worth reading -----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "remittance", "payer"),
+    [
+        (None, "WIRE FROM BLUE HARBOR TRADING LLC INV-2026-0042", "BLUE HARBOR TRADING LLC"),
+        ("  ", "B/O: BLUE HARBOR TRADING LLC NEW YORK NY", "BLUE HARBOR TRADING LLC"),
+        ("ACME SP Z O O", "WIRE FROM BLUE HARBOR TRADING LLC", "ACME SP Z O O"),  # the bank's field wins
+        (None, "BLUE HARBOR TRADING LLC INV-2026-0042", None),
+        ("", "FV/2026/10/0101", ""),
+    ],
+)
+def test_a_lines_payer_is_its_payer_field_or_else_the_name_its_title_writes(name, remittance, payer):
+    assert line_payer(name, remittance) == payer
+
+
+def _hinted(text: str) -> bool:
+    """What the columnar engine asks of a title before reading it (reconcile.matching.payers.payer_names)."""
+    column = pl.Series([text]).str.replace_all(MT940_CONTINUATION, "").str.contains(PAYER_LABEL_HINT)
+    return bool(column[0])
+
+
+_LABEL_PIECES = ["WIRE FROM ", "Incoming wire transfer from ", "ORIG:", "orig co name:", "ORG=", "B/O ", "by order of ",
+                 "Ordering Customer: ", "NADAWCA: ", "zleceniodawca:", "DANE NADAWCY:", "Auftraggeber: ", "ABWA+",
+                 "originator name=", "?21", "?2", "1", "İ", "ı", "I", "i", " ", "/", ":", "ACME", "LLC", "Ł"]  # fmt: skip
+
+
+@given(st.lists(st.sampled_from(_LABEL_PIECES), max_size=8).map("".join) | st.text(max_size=40))
+@example("WİRE FROM ACME LLC")  # Python's IGNORECASE takes the Turkish İ for I
+@example("NADA?21WCA: JAN KOWALSKI")  # an MT940 line break inside the label
+@example("zleceniodawca:ACME")  # found once: the hint had ZLECIEN for ZLECEN
+def test_every_title_a_payer_is_read_in_holds_the_hint(text):
+    if payer_from_remittance(text) is not None:
+        assert _hinted(text)

@@ -68,6 +68,20 @@ def test_number_that_lost_its_prefix_is_not_read_across_a_number_found_as_writte
 # -- near misses -------------------------------------------------------------------------------------------
 
 
+def test_a_run_that_is_another_invoices_number_as_written_is_no_loose_reading():
+    # "Inv 2026-1912" is 2026-1912 (even paid), not INV-2026-01912 with its zero dropped.
+    invoices = [invoice(1, "INV-2026-01912", "338.97"), invoice(2, "2026-1912", "0.00")]
+    assert found([line("324.56", "Inv 2026-1912 thank you")], invoices) == {
+        ("/invoices/2", "invoice_number", "2026 1912")
+    }
+
+
+def test_the_date_inside_a_ksef_number_is_no_invoice_number():
+    ksef = "5265877635-20260106-8BC736AD74B7-38"
+    invoices = [invoice(1, "FV/2026/01/0051", "5524.61", ksef=ksef), invoice(2, "2026-0106", "3409.65")]
+    assert found([line("5524.61", ksef)], invoices) == {("/invoices/1", "ksef", ksef)}
+
+
 def test_number_with_one_character_wrong_is_a_near_miss_when_the_amount_agrees():
     assert found([line("100.00", "Faktura FV/2026/04/0128")], [invoice(1, FV, "100.00")]) == {
         ("/invoices/1", "invoice_number_near", "FV 2026 04 0128")

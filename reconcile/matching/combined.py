@@ -85,29 +85,93 @@ def combined_options(
 
     `pairs` are the candidate pairs (line_id, iri, ref_kind); `leads` are (line_id, client_iri) a payer
     points to; `books` has iri, client_iri, invoice_currency, open_units, issue_date.
+
+    Per group, the sets are the named invoices with one or two of the others (found by joins over the
+    whole batch) or, where none of those fits, with more of them (a bounded search in Python, only in the
+    groups where more could fit). At most MAX_SETS per group, the smallest first.
     """
-    groups = _groups(incoming, books, pairs, leads, rules)
-    rows: dict[str, list[str]] = {"line_id": [], "option": [], "iri": []}
-    for line_id, named, remainder, iris, units in groups.iter_rows():
-        for members in _sets(named, remainder, iris, units, rules.combined_max_invoices):
-            option = "+".join(members)
-            for iri in members:
-                rows["line_id"].append(line_id)
-                rows["option"].append(option)
-                rows["iri"].append(iri)
-    return pl.DataFrame(rows, schema=SET_SCHEMA)
+    groups = _groups(incoming, books, pairs, leads, rules).with_row_index("group")
+    room = groups.select(
+        "group",
+        "remainder",
+        # How many of the others a set may add, and must: a set has at least two invoices in all.
+        (rules.combined_max_invoices - pl.col("named").list.len()).alias("room"),
+        pl.when(pl.col("named").list.len() > 0).then(1).otherwise(2).alias("least"),
+    )
+    items = (
+        groups.select("group", "remainder", "iri", "open_units")
+        .explode("iri", "open_units")
+        .drop_nulls("iri")
+        .with_columns(pl.int_range(pl.len()).over("group").alias("k"))
+    )
+    found = _small_sets(items, room)
+    searched = (
+        groups.filter(pl.col("remainder") > 0)
+        .join(found.select("group").unique(), on="group", how="anti")
+        .join(room.drop("remainder", "least"), on="group")
+    )
+    larger = _larger_sets(searched, _SMALL_SIZES + 1)
+    whole = groups.filter(pl.col("remainder") == 0).select(
+        "group", pl.lit([], dtype=pl.List(pl.String)).alias("added")
+    )
+    sets = (
+        pl.concat([whole, found, larger])
+        .join(groups.select("group", "line_id", "named"), on="group")
+        .sort("group", pl.col("added").list.len(), pl.col("added").list.join(" "))
+        .filter(pl.int_range(pl.len()).over("group") < MAX_SETS)
+        .select("line_id", pl.concat_list("named", "added").list.sort().alias("iri"))
+        .with_columns(pl.col("iri").list.join("+").alias("option"))
+        .explode("iri")
+    )
+    return sets.select("line_id", "option", "iri")
 
 
-def _sets(
-    named: list[str], remainder: int, iris: list[str], units: list[int], max_size: int
-) -> list[tuple[str, ...]]:
-    """The sets of one group: the invoices the title names, and those of the others that pay the rest of
-    the line exactly. When the named invoices add up to the line, that set is what the payer said."""
-    if remainder == 0:
-        return [tuple(sorted(named))]
-    found = subsets_summing_to(units, remainder, max_size=max_size - len(named), min_size=1 if named else 2)
-    found.sort(key=len)
-    return [tuple(sorted([*named, *(iris[i] for i in s)])) for s in found]
+# How many of the other invoices joins add to the named ones; more are searched for in Python.
+_SMALL_SIZES = 2
+
+
+def _small_sets(items: pl.DataFrame, room: pl.DataFrame) -> pl.DataFrame:
+    """(group, added): one or two of a group's other invoices (`items`: group, remainder, k, iri,
+    open_units) whose open amounts add up to exactly the group's remainder, where the group has room. A
+    pair is found by an equi-join on the amount its first invoice leaves, never by pairing all of them."""
+    one = items.filter(pl.col("open_units") == pl.col("remainder")).select(
+        "group", pl.concat_list("iri").alias("added")
+    )
+    completing = items.select("group", pl.col("open_units").alias("need"), pl.col("k").alias("k_b"),
+                              pl.col("iri").alias("iri_b"))  # fmt: skip
+    two = (
+        items.with_columns((pl.col("remainder") - pl.col("open_units")).alias("need"))
+        .join(completing, on=["group", "need"])
+        .filter(pl.col("k") < pl.col("k_b"))
+        .select("group", pl.concat_list("iri", "iri_b").alias("added"))
+    )
+    size = pl.col("added").list.len()
+    return (
+        pl.concat([one, two])
+        .join(room.select("group", "room", "least"), on="group")
+        .filter(size >= pl.col("least"), size <= pl.col("room"))
+        .select("group", "added")
+    )
+
+
+def _larger_sets(groups: pl.DataFrame, least: int) -> pl.DataFrame:
+    """(group, added): sets of `least` or more of a group's other invoices adding up to its remainder, by a
+    bounded search (subsets_summing_to), only in the groups where that many could: with room for them, and
+    as many invoices whose smallest amounts together are not above the remainder."""
+    units = pl.col("open_units").list.sort()
+    worth = groups.filter(
+        pl.col("room") >= least,
+        pl.col("open_units").list.len() >= least,
+        units.list.head(least).list.sum() <= pl.col("remainder"),
+    )
+    rows: dict[str, list[object]] = {"group": [], "added": []}
+    for group, remainder, room, iris, amounts in worth.select(
+        "group", "remainder", "room", "iri", "open_units"
+    ).iter_rows():
+        for subset in subsets_summing_to(amounts, remainder, max_size=room, min_size=least):
+            rows["group"].append(group)
+            rows["added"].append([iris[i] for i in subset])
+    return pl.DataFrame(rows, schema={"group": pl.UInt32, "added": pl.List(pl.String)})
 
 
 def _groups(

@@ -1,39 +1,47 @@
-"""Who is paying, from what we learned before: payer IBANs confirmed for a client, and the virtual accounts
-that belong to one client. Pure polars joins: no I/O, and never a loop over lines or invoices.
+"""Who is paying: the payer's name (from the bank, or read in the title), the payer IBANs confirmed for a
+client before, and the virtual accounts that belong to one client (what the rules and people said of payers
+is in reconcile.matching.payer_lists). Pure polars joins: no I/O, and never a loop over lines or invoices
+(Python only reads the few distinct titles that may name a payer).
 
 A lead names a client, not an invoice: the core uses it only together with another key (the exact amount)
 or to look for a combined payment among that client's open invoices, never to bring in a whole ledger.
 
-Column contract (accounts and IBANs are compared without spaces, in upper case):
+Column contract (accounts and IBANs are compared without spaces, in upper case; names by their
+reconcile.matching.names.payer_key):
+    lines     counterparty_name, remittance (as reconcile.matching.tables.LINE_COLUMNS)
     learned   iban, client_iri, count (Int64), clients (Int64: distinct clients the IBAN paid for);
               reconcile.store.learned.LearnedPayers.frame(), or None before anything was learned
-    books     iri, client_iri, bank_account (the invoice's: the account its payment should reach)
-    incoming  line_id, payer_iban (the payer's, or null), account (ours, that received the money)
+    books     iri, client_iri, client_name, bank_account (the invoice's: the account its payment should reach)
+    incoming  line_id, payer, payer_iban (the payer's, or null), account (ours, that received the money)
     pairs     line_id, iri, client_iri (the invoice's), and payer_iban or account (the line's)
 
-    learned_evidence  -> pairs + iban_level (String, IBAN_LEVELS or null), iban_count (Int64, 0 if none)
-    virtual_evidence  -> pairs + virtual_account (Boolean)
-    virtual_accounts  -> account, client_iri
-    client_leads      -> line_id, client_iri, via ("learned_iban" or "virtual_account")
+    payer_names           -> the `payer` column of lines (String)
+    learned_evidence      -> pairs + iban_level (String, IBAN_LEVELS or null), iban_count (Int64, 0 if none)
+    virtual_evidence      -> pairs + virtual_account (Boolean)
+    virtual_accounts      -> account, client_iri
+    client_leads          -> line_id, client_iri, via ("learned_iban" or "virtual_account")
 """
 
 from __future__ import annotations
 
 import polars as pl
 
+from reconcile.matching.names import MT940_CONTINUATION, PAYER_LABEL_HINT, payer_from_remittance
+
 LEARNED, LEARNED_SHARED, LEARNED_OTHER = "learned", "learned_shared", "learned_other"
 IBAN_LEVELS = (LEARNED, LEARNED_SHARED, LEARNED_OTHER)
 VIA_LEARNED_IBAN, VIA_VIRTUAL_ACCOUNT = "learned_iban", "virtual_account"
 
-_NOTHING_LEARNED = pl.DataFrame(
+NOTHING_LEARNED = pl.DataFrame(
     schema={"iban": pl.String, "client_iri": pl.String, "count": pl.Int64, "clients": pl.Int64}
 )
 # Working columns, never returned.
 _KEY, _CLIENTS, _KNOWN, _INVOICES = "_payers_key", "_payers_clients", "_payers_known", "_payers_invoices"
 _CURRENCY = "_payers_currency"
+_READ = "_payers_read"
 
 
-def _compact(column: str) -> pl.Expr:
+def compact(column: str) -> pl.Expr:
     """An account or IBAN without spaces, in upper case (null when nothing is left): what
     reconcile.statements.text.normalise_account does, as an expression; for a valid IBAN, the form
     reconcile.store.learned keeps."""
@@ -47,7 +55,8 @@ def learned_evidence(pairs: pl.DataFrame, learned: pl.DataFrame | None) -> pl.Da
     company: weaker); "learned_other" when it is known only for other clients (evidence against); null when
     the IBAN, or the invoice's client, is unknown. `iban_count` is how often it was confirmed for this client.
     """
-    learned = _NOTHING_LEARNED if learned is None else learned
+    if learned is None or learned.is_empty():
+        return pairs.with_columns(pl.lit(None, dtype=pl.String).alias("iban_level"), pl.lit(0, dtype=pl.Int64).alias("iban_count"))
     for_client = learned.select(
         pl.col("iban").alias(_KEY),
         "client_iri",
@@ -67,7 +76,7 @@ def learned_evidence(pairs: pl.DataFrame, learned: pl.DataFrame | None) -> pl.Da
         .then(pl.lit(LEARNED_OTHER))
     )
     return (
-        pairs.with_columns(_compact("payer_iban").alias(_KEY))
+        pairs.with_columns(compact("payer_iban").alias(_KEY))
         .join(for_client, on=[_KEY, "client_iri"], how="left", maintain_order="left")
         .join(known, on=_KEY, how="left", maintain_order="left")
         .select(*pairs.columns, level.alias("iban_level"), pl.col("iban_count").fill_null(0))
@@ -85,9 +94,9 @@ def virtual_accounts(books: pl.DataFrame) -> pl.DataFrame:
     An invoice without a client counts as another client.
     """
     currency = pl.col("invoice_currency") if "invoice_currency" in books.columns else pl.lit("")
+    accounts = books.select(compact("bank_account").alias("account"), "client_iri", currency.alias(_CURRENCY))
     per_account = (
-        books.select(_compact("bank_account").alias("account"), "client_iri", currency.alias(_CURRENCY))
-        .drop_nulls("account")
+        accounts.drop_nulls("account")
         .group_by("account", _CURRENCY)
         .agg(
             pl.len().alias(_INVOICES),
@@ -99,8 +108,7 @@ def virtual_accounts(books: pl.DataFrame) -> pl.DataFrame:
     # account may well carry one client's invoices alone while few EUR invoices are open.
     main = per_account.filter(pl.col(_INVOICES) == pl.col(_INVOICES).max().over(_CURRENCY)).select("account")
     one_client = (
-        books.select(_compact("bank_account").alias("account"), "client_iri")
-        .group_by("account")
+        accounts.group_by("account")
         .agg(pl.col("client_iri").n_unique().alias(_CLIENTS), pl.col("client_iri").null_count().alias(_KNOWN))
         .filter(pl.col(_CLIENTS) == 1, pl.col(_KNOWN) == 0)
         .select("account")
@@ -114,32 +122,70 @@ def virtual_accounts(books: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def client_leads(incoming: pl.DataFrame, books: pl.DataFrame, learned: pl.DataFrame | None) -> pl.DataFrame:
+def client_leads(incoming: pl.DataFrame, virtual: pl.DataFrame, learned: pl.DataFrame | None) -> pl.DataFrame:
     """The clients each line points to: its payer's IBAN learned for that client alone (an IBAN that paid
-    for several clients leads nowhere), or its money reaching that client's virtual account."""
-    learned = _NOTHING_LEARNED if learned is None else learned
+    for several clients leads nowhere), or its money reaching that client's virtual account (`virtual`:
+    virtual_accounts of the books)."""
+    learned = NOTHING_LEARNED if learned is None else learned
     sole_payers = learned.filter(pl.col("clients") == 1).select(pl.col("iban").alias(_KEY), "client_iri")
     by_iban = (
-        incoming.select("line_id", _compact("payer_iban").alias(_KEY))
+        incoming.select("line_id", compact("payer_iban").alias(_KEY))
         .join(sole_payers, on=_KEY)
         .select("line_id", "client_iri", pl.lit(VIA_LEARNED_IBAN).alias("via"))
     )
     by_account = (
-        incoming.select("line_id", _compact("account").alias("account"))
-        .join(virtual_accounts(books), on="account")
+        incoming.select("line_id", compact("account").alias("account"))
+        .join(virtual, on="account")
         .select("line_id", "client_iri", pl.lit(VIA_VIRTUAL_ACCOUNT).alias("via"))
     )
     return pl.concat([by_iban, by_account])
 
 
-def virtual_evidence(pairs: pl.DataFrame, books: pl.DataFrame) -> pl.DataFrame:
+def virtual_evidence(pairs: pl.DataFrame, virtual: pl.DataFrame) -> pl.DataFrame:
     """Each pair's `virtual_account`: whether the line's money reached a virtual account of the invoice's
-    client (whichever of that client's invoices names it)."""
-    reached = virtual_accounts(books).select(
+    client (whichever of that client's invoices names it; `virtual`: virtual_accounts of the books)."""
+    if virtual.is_empty():
+        return pairs.with_columns(pl.lit(False).alias("virtual_account"))
+    reached = virtual.select(
         pl.col("account").alias(_KEY), "client_iri", pl.lit(True).alias("virtual_account")
     )
     return (
-        pairs.with_columns(_compact("account").alias(_KEY))
+        pairs.with_columns(compact("account").alias(_KEY))
         .join(reached, on=[_KEY, "client_iri"], how="left", maintain_order="left")
         .select(*pairs.columns, pl.col("virtual_account").fill_null(False))
+    )
+
+
+# -- who paid: the bank's payer field, or the name the title writes after a payer label ------------------
+
+
+def payer_names(lines: pl.DataFrame) -> pl.Series:
+    """Each line's payer, as reconcile.matching.names.line_payer reads one line: its counterparty_name, or,
+    when that is null or blank, the name its remittance writes after a payer label ("WIRE FROM BLUE HARBOR
+    TRADING LLC"); else the field as it was.
+
+    payer_from_remittance runs in Python only on the distinct titles of the lines without a payer that hold
+    a label's hint (names.PAYER_LABEL_HINT): most banks name the payer, and most titles name no label.
+    """
+    given = pl.col("counterparty_name").cast(pl.String)  # a column of nulls alone may come typed Null
+    no_payer = given.is_null() | (given.str.strip_chars() == "")
+    hinted = (
+        lines.lazy()
+        .filter(no_payer)
+        .select(pl.col("remittance").unique())
+        .filter(pl.col("remittance").str.replace_all(MT940_CONTINUATION, "").str.contains(PAYER_LABEL_HINT))
+        .collect()
+    )
+    read = {text: name for text in hinted["remittance"].to_list() if (name := payer_from_remittance(text))}
+    if not read:
+        return lines.get_column("counterparty_name").cast(pl.String).alias("payer")
+    found = pl.DataFrame(
+        {"remittance": list(read), _READ: list(read.values())},
+        schema={"remittance": pl.String, _READ: pl.String},
+    )
+    return (
+        lines.select("counterparty_name", "remittance")
+        .join(found, on="remittance", how="left", maintain_order="left")
+        .select(pl.when(no_payer).then(pl.coalesce(_READ, given)).otherwise(given).alias("payer"))
+        .to_series()
     )

@@ -153,8 +153,10 @@ def _title_pieces(incoming: pl.DataFrame) -> pl.DataFrame:
     """Every title's pieces in order, one row each: where in its title the piece stands (`start`), the piece
     and the piece with its leading zeros dropped, their lengths, whether it holds a digit, and the piece
     before it in its title (`before`)."""
+    # The digits of a KSeF number (its NIP, its date) are no invoice number of their own.
+    text = pl.col("text").str.replace_all(f"(?i){_KSEF_RUN}", " ")
     return (
-        incoming.select("line_id", _folded_tokens(pl.col("text")).alias("piece"))
+        incoming.select("line_id", _folded_tokens(text).alias("piece"))
         .with_columns(pl.int_ranges(0, pl.col("piece").list.len()).alias("start"))
         .explode("piece", "start")
         .drop_nulls("piece")
@@ -235,12 +237,15 @@ def _whole_pairs(incoming: pl.DataFrame, keys: pl.DataFrame) -> pl.DataFrame:
         return pl.DataFrame(schema=PAIR_SCHEMA)
     longest = int(keys.select(pl.col("text").str.len_chars().max()).item())
     digits = keys.select(pl.col("exact").str.extract_all(r"[0-9]+").list.first().unique()).to_series()
+    most_digits = int(keys.select(pl.col("exact").str.count_matches(r"[0-9]").max()).item())
     stands_alone = (
         incoming.unpivot(["whole_title", "whole_reference"], index="line_id", value_name="alone")
         .drop_nulls("alone")
         .filter(
             pl.col("alone").str.len_chars() <= longest + _TITLE_WORDS_ROOM,  # more would not be alone
-            pl.col("alone").str.contains_any(digits.to_list()),  # digits never fold: a cheap first test
+            # Digits never fold, and title words hold none: cheap first tests, before any folding.
+            pl.col("alone").str.count_matches(r"[0-9]") <= most_digits,
+            pl.col("alone").str.contains_any(digits.to_list()),
         )
         .with_columns(whole_key(pl.col("alone")).alias("exact"))
     )
@@ -265,11 +270,10 @@ def _number_pairs(
         pl.lit("invoice_number").alias("ref_kind")
     )
     written = exact.select("line_id", "start", "end").unique()
-    # A run that is some invoice's number as written is not also another's with zeros dropped.
-    loose = (
-        windows.join(keys.select("iri", "loose"), on="loose")
-        .join(written, on=["line_id", "start", "end"], how="anti")
-        .with_columns(pl.lit("invoice_number_loose").alias("ref_kind"))
+    # A run that is, or overlaps, some invoice's number as written is not also another's with zeros
+    # dropped: "Inv 2026-1912" names 2026-1912 (perhaps paid), not INV-2026-01912.
+    loose = _clear_of(windows.join(keys.select("iri", "loose"), on="loose"), written).with_columns(
+        pl.lit("invoice_number_loose").alias("ref_kind")
     )
     # After its own prefix, a number is found as written (FV 2026/04/0123).
     lost = windows.join(unprefixed, on="exact").filter(pl.col("before").ne_missing(pl.col("prefix")))
@@ -518,7 +522,9 @@ def _creditor_readings(line: dict[str, Any]) -> list[dict[str, Any]]:
 
 def _creditor_keys(keys: pl.DataFrame) -> pl.DataFrame:
     """The body a creditor reference built on each invoice's number has, by scheme (RF or all digits), where
-    it is no other open invoice's (reconcile.flowtly.assumptions.creditor_reference_bodies)."""
+    it is no other open invoice's (reconcile.flowtly.assumptions.creditor_reference_bodies). An RF body may
+    be as short as the invoice's number (RF741 for invoice 1: its two check digits make it no accident);
+    a body of digits alone needs SHORT_MIN of them, as a short number anywhere does."""
     rf, numeric = creditor_reference_bodies(pl.col("exact"))
     bodies = pl.concat(
         [
@@ -526,6 +532,7 @@ def _creditor_keys(keys: pl.DataFrame) -> pl.DataFrame:
             keys.select("iri", pl.lit(True).alias("numeric"), numeric.alias("body")),
         ]
     )
-    return bodies.filter(pl.col("body").str.len_chars() >= SHORT_MIN).filter(
+    length = pl.col("body").str.len_chars()
+    return bodies.filter(pl.when(pl.col("numeric")).then(length >= SHORT_MIN).otherwise(length > 0)).filter(
         pl.len().over("numeric", "body") == 1
     )

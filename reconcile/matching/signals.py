@@ -14,14 +14,19 @@ Pair table columns a condition may use:
     line_currency    the bank line's currency      invoice_currency  the invoice's currency
     line_units       the line's amount and         open_units        the invoice's open amount, both in
                      ten-thousandths (exact integers: money is never a float here)
+    charge_units     what the statement says charges took from the line on its way (camt Chrgs, or an
+                     instructed amount above the amount booked), in the same units; null when it says nothing
     name_similarity  0..1, null when either name is missing
     name_level       the payer/client name level of reconcile.matching.names (NAME_LEVELS)
-    payer            the payer's name on the line, null or "" when the bank gave none
+    payer            the payer's name on the line (or, without one, the name its title writes after a payer
+                     label; for a client the rules call it an alias of, the client's name), null or "" when
+                     there is none
     booking_date     the line's booking date   issue_date, due_date  the invoice's (null when unknown)
     iban_level       what was learned of the payer's IBAN for the invoice's client: "learned",
                      "learned_shared", "learned_other" or null (reconcile.matching.payers)
     iban_count       how often that IBAN was confirmed for this client
     virtual_account  whether the money reached a virtual account of the invoice's client
+    named_elsewhere  how many invoices the title names that the option leaves out
 
 A combined payment (one line, several invoices) is scored by the same conditions on one row: its open
 amount is the sum of its invoices', and its reference is the weakest of theirs (null unless all are named).
@@ -73,6 +78,7 @@ class PairView:
     issue_date: date | None = None
     due_date: date | None = None
     payer_iban: str | None = None
+    payer_alias: bool = False  # the rules call the payer's name an alias of the client ([[alias]])
 
 
 def _explain_reference(pair: PairView) -> str:
@@ -95,6 +101,8 @@ def _iban(level: str) -> Callable[[Params], pl.Expr]:
 def _explain_payer(pair: PairView) -> str:
     if not pair.payer or not pair.client_name or pair.name_similarity is None:
         return ""
+    if pair.payer_alias:
+        return f"'{pair.payer}' pays for '{pair.client_name}': an alias in the rules"
     return f"'{pair.payer}' ~ '{pair.client_name}', {pair.name_similarity:.0%}"
 
 
@@ -151,6 +159,21 @@ def _within(p: Params) -> pl.Expr:
     )
 
 
+def _overpaid(p: Params) -> pl.Expr:
+    # More than the open amount by at most `tolerance` of it (in millionths, in integers), and no other
+    # invoice named in the title that the rest could be paying.
+    millionths = round(p["tolerance"] * 1_000_000)
+    over = pl.col("line_units") - pl.col("open_units")
+    within = (over > 0) & (over * 1_000_000 <= pl.col("open_units") * millionths)
+    return _same_currency() & within & (pl.col("named_elsewhere") == 0)
+
+
+def _charges_reported(p: Params) -> pl.Expr:
+    # The payment plus the charges its own statement reports were taken from it is the open amount, exactly.
+    paid_before_charges = pl.col("line_units") + pl.col("charge_units")
+    return (_same_currency() & (paid_before_charges == pl.col("open_units"))).fill_null(False)
+
+
 def _fee_deducted(p: Params) -> pl.Expr:
     # Short of the open amount by what a bank in the payment's chain takes, as configured per currency.
     short = pl.col("open_units") - pl.col("line_units")
@@ -200,6 +223,9 @@ _SIGNALS = (
            "the payment's currency is not the invoice's"),
     Signal("amount_exact", _NONE, lambda p: _same_currency() & (pl.col("line_units") == pl.col("open_units")),
            _explain_amount, "the payment equals the open amount (of all the invoices, for a combined payment)"),
+    Signal("amount_charges_reported", _NONE, _charges_reported, _explain_amount,
+           "the payment plus the charges its statement reports were taken from it on the way equals the open "
+           "amount"),
     Signal("amount_fee_deducted", {"fees": MONEY_RANGES}, _fee_deducted, _explain_amount,
            "the payment is short of the open amount by a bank's fee, within `fees` for its currency"),
     Signal("amount_within", {"tolerance": FRACTION, "at_most": MONEY_LIMITS}, _within, _explain_amount,
@@ -207,6 +233,9 @@ _SIGNALS = (
            "in its currency (a currency not listed: no cap)"),
     Signal("amount_below_open", _NONE, lambda p: _same_currency() & (pl.col("line_units") < pl.col("open_units")),
            _explain_amount, "the payment is less than the open amount (a part payment)"),
+    Signal("amount_overpaid", {"tolerance": FRACTION}, _overpaid, _explain_amount,
+           "the payment is more than the open amount by at most `tolerance` (a fraction) and the title names no "
+           "other invoice: the invoice is paid in full and the rest is left unallocated, for a person"),
     Signal("amount_above_open", _NONE, lambda p: _same_currency() & (pl.col("line_units") > pl.col("open_units")),
            _explain_amount, "the payment is more than the open amount"),
     Signal("name_at_least", {"threshold": FRACTION},

@@ -23,7 +23,14 @@ import polars as pl
 from reconcile.matching.combined import combined_options
 from reconcile.matching.ignore_rules import ignored_by_rules
 from reconcile.matching.names import compare_name_pairs
-from reconcile.matching.payers import client_leads, learned_evidence, virtual_evidence
+from reconcile.matching.payer_lists import alias_names, never_pairs, with_aliases, without_never_matched
+from reconcile.matching.payers import (
+    client_leads,
+    learned_evidence,
+    payer_names,
+    virtual_accounts,
+    virtual_evidence,
+)
 from reconcile.matching.reference_join import REF_STRENGTH, reference_pairs
 from reconcile.matching.references import SPLIT_PAYMENT_PATTERN
 from reconcile.matching.signals import PARTLY_NAMED, SIGNALS, UNITS
@@ -35,10 +42,11 @@ AUTO_POST, REVIEW, UNMATCHED, IGNORED = "auto_post", "review", "unmatched", "ign
 
 # The columns match_tables reads; they are named as the fields of BankLine and Invoice.
 LINE_COLUMNS = ("line_id", "bank_ref", "account", "currency", "amount", "booking_date", "counterparty_name",
-                "counterparty_iban", "remittance", "structured_ref", "end_to_end_id", "bank_tx_code")  # fmt: skip
+                "counterparty_iban", "remittance", "structured_ref", "end_to_end_id", "bank_tx_code",
+                "reported_charges")  # fmt: skip
 INVOICE_COLUMNS = ("iri", "name", "client_name", "client_iri", "open_amount", "currency", "ksef_number",
                    "issue_date", "due_date", "bank_account")  # fmt: skip
-_DECIMALS = ("amount", "open_amount")
+_DECIMALS = ("amount", "open_amount", "reported_charges")
 _DATES = ("booking_date", "issue_date", "due_date")
 
 def level_column(comparison: str) -> str:
@@ -47,11 +55,18 @@ def level_column(comparison: str) -> str:
 
 
 def match_tables(
-    lines: pl.DataFrame, invoices: pl.DataFrame, rules: Rules, learned: pl.DataFrame | None = None
+    lines: pl.DataFrame,
+    invoices: pl.DataFrame,
+    rules: Rules,
+    learned: pl.DataFrame | None = None,
+    *,
+    never: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """Decide every bank line: one row per line and allocation or suggestion, best first.
 
-    `learned` is the payers confirmed before (reconcile.store.learned.LearnedPayers.frame()), or None.
+    `learned` is the payers confirmed before (reconcile.store.learned.LearnedPayers.frame()), or None;
+    `never` the payer and client pairs people rejected (LearnedPayers.never_frame()), or None: they, and
+    the rules' [[never_match]] pairs, are never an option (reconcile.matching.payer_lists).
 
     An option is one way to settle a line: one invoice, or several (a combined payment). Columns: line_id,
     rank (the option's: 1 = the allocations of an auto_post, or the first suggestion; null where there is
@@ -65,15 +80,21 @@ def match_tables(
     lines = _prepare_lines(lines)
     every_invoice = _prepare_invoices(invoices)
     books = every_invoice.filter(pl.col("open_units") > 0)
+    learned = with_aliases(learned, rules.aliases, books)  # an alias IBAN is as if learned for its client
     incoming = lines.filter(pl.col("line_units") > 0).join(set_aside, on="line_id", how="anti")
-    leads = client_leads(incoming, books, learned).select("line_id", "client_iri").unique()
-    pairs = _candidates(incoming, books, leads, rules)
+    virtual = virtual_accounts(books)
+    leads = client_leads(incoming, virtual, learned).select("line_id", "client_iri").unique()
+    # Titles are read against every invoice, paid ones too: a number that is a paid invoice's as written
+    # is no loose reading of an open one's, and a line naming only paid invoices is told apart.
+    named = reference_pairs(incoming, every_invoice, rules)
+    pairs = _candidates(incoming, books, leads, named, rules)
+    pairs, leads = without_never_matched(pairs, leads, incoming, books, never_pairs(rules.never_match, never))
     sets = combined_options(incoming, books, pairs, leads, rules)
     options, members = _options(pairs, sets, incoming, books)
-    options = virtual_evidence(learned_evidence(options, learned), books)
+    options = alias_names(virtual_evidence(learned_evidence(options, learned), virtual), rules.aliases)
     decided = _decide(_score(options, rules), members, books, rules)
     left = incoming.join(decided.select("line_id").unique(), on="line_id", how="anti")
-    not_open = _naming_invoices_not_open(left, every_invoice.filter(pl.col("open_units") <= 0), rules)
+    not_open = _naming_invoices_not_open(left, named, every_invoice.filter(pl.col("open_units") <= 0))
     unmatched = left.join(not_open, on="line_id", how="anti").select(
         "line_id",
         pl.lit(UNMATCHED).alias("decision"),
@@ -93,10 +114,12 @@ def match_tables(
     )
 
 
-def _naming_invoices_not_open(left: pl.DataFrame, closed: pl.DataFrame, rules: Rules) -> pl.DataFrame:
+def _naming_invoices_not_open(left: pl.DataFrame, named: pl.DataFrame, closed: pl.DataFrame) -> pl.DataFrame:
     """Lines no open invoice fits whose title names an invoice that is not open (paid in full): a double
-    payment, or a payer's mistake; a person decides, told which."""
-    named = reference_pairs(left, closed, rules).join(closed.select("iri", "invoice_name"), on="iri")
+    payment, or a payer's mistake; a person decides, told which. `named` are the pairs of reference_pairs."""
+    named = named.join(left.select("line_id"), on="line_id", how="semi").join(
+        closed.select("iri", "invoice_name"), on="iri"
+    )
     return named.group_by("line_id").agg(pl.col("invoice_name").unique().sort().str.join(", ")).select(
         "line_id",
         pl.lit(REVIEW).alias("decision"),
@@ -122,7 +145,8 @@ def _units(column: str) -> pl.Expr:
 
 def _prepare_lines(lines: pl.DataFrame) -> pl.DataFrame:
     """The line columns the core uses. A Polish split-payment title (/VAT/.../IDC/.../INV/...) is read as
-    its INV and TXT fields: the VAT amount and the supplier's tax id are no invoice numbers."""
+    its INV and TXT fields: the VAT amount and the supplier's tax id are no invoice numbers. The payer is the
+    bank's payer field or, without one, the name the title writes after a payer label (payers.payer_names)."""
     split = pl.col("remittance").str.extract_groups(f"(?is){SPLIT_PAYMENT_PATTERN}")
     invoice_field = split.struct.field("inv")
     is_split = invoice_field.fill_null("") != ""
@@ -139,7 +163,7 @@ def _prepare_lines(lines: pl.DataFrame) -> pl.DataFrame:
         pl.col("currency").alias("line_currency"),
         pl.col("amount").alias("line_amount"),
         _units("amount").alias("line_units"),
-        pl.col("counterparty_name").alias("payer"),
+        payer_names(lines),  # the payer field, or the name the title writes after a payer label
         text.str.strip_chars().alias("text"),
         # Where a number stands alone, so that even a short one counts: the whole title (or INV field)
         # and the whole structured reference.
@@ -149,10 +173,15 @@ def _prepare_lines(lines: pl.DataFrame) -> pl.DataFrame:
         _optional(lines, "booking_date", pl.Date),
         _optional(lines, "counterparty_iban", pl.String).alias("payer_iban"),
         _optional(lines, "account", pl.String),
+        # What the statement says charges took from the line on its way (BankLine.reported_charges), in
+        # units like line_units; null when it reports none.
+        (_optional(lines, "reported_charges", pl.Decimal(38, 4)).cast(pl.Decimal(38, 4)) * UNITS)
+        .cast(pl.Int64)
+        .alias("charge_units"),
     )
 
 
-def _optional(table: pl.DataFrame, column: str, dtype: type[pl.DataType]) -> pl.Expr:
+def _optional(table: pl.DataFrame, column: str, dtype: pl.DataType | type[pl.DataType]) -> pl.Expr:
     """A column the core can do without (a date, a bank reference): null when the caller has none."""
     return pl.col(column) if column in table.columns else pl.lit(None, dtype=dtype).alias(column)
 
@@ -197,9 +226,12 @@ def _amount_pairs(incoming: pl.DataFrame, books: pl.DataFrame, leads: pl.DataFra
     return pl.concat([by_amount, by_client]).unique()
 
 
-def _candidates(incoming: pl.DataFrame, books: pl.DataFrame, leads: pl.DataFrame, rules: Rules) -> pl.DataFrame:
-    """Every candidate pair once, with the strongest reference found for it."""
-    named = reference_pairs(incoming, books, rules)
+def _candidates(
+    incoming: pl.DataFrame, books: pl.DataFrame, leads: pl.DataFrame, named: pl.DataFrame, rules: Rules
+) -> pl.DataFrame:
+    """Every candidate pair once, with the strongest reference found for it (`named`: the pairs of
+    reference_pairs, of which those of open invoices count)."""
+    named = named.join(books.select("iri"), on="iri", how="semi")
     by_amount = _amount_pairs(incoming, books, leads, rules).join(named, on=["line_id", "iri"], how="anti")
     return pl.concat([named, by_amount], how="diagonal_relaxed")
 
@@ -213,7 +245,11 @@ def _options(
     """The options to score (one row per line and option, with what the signals read) and their members
     (line_id, option, part, iri, amount allocated)."""
     invoice = books.drop("ksef_number")
-    singles = pairs.join(invoice, on="iri").with_columns(pl.col("iri").alias("option"), pl.lit(1).alias("size"))
+    singles = pairs.join(invoice, on="iri").with_columns(
+        pl.col("iri").alias("option"),
+        pl.lit(1).alias("size"),
+        pl.col("ref_kind").is_not_null().cast(pl.UInt32).alias("named_in"),
+    )
     single_members = singles.join(incoming.select("line_id", "line_amount", "line_currency"), on="line_id").select(
         "line_id",
         "option",
@@ -250,6 +286,7 @@ def _options(
         pl.col("issue_date").max(),
         pl.col("due_date").min(),
         pl.len().alias("size"),
+        (pl.col("strength") > 0).sum().alias("named_in"),
     )
     set_members = in_sets.select(
         "line_id",
@@ -259,10 +296,22 @@ def _options(
         pl.col("open_amount").alias("amount"),
     )
     columns = ["line_id", "option", "size", "ref_kind", "ref_text", "invoice_name", "client_name", "client_iri",
-               "open_amount", "open_units", "invoice_currency", "issue_date", "due_date"]  # fmt: skip
+               "open_amount", "open_units", "invoice_currency", "issue_date", "due_date", "named_in"]  # fmt: skip
     options = pl.concat([singles.select(columns), combined.select(columns)], how="vertical_relaxed")
     members = pl.concat([single_members, set_members], how="vertical_relaxed")
-    return options.join(incoming, on="line_id"), members
+    # How many invoices the title names that the option leaves out: an overpayment is no overpayment when
+    # the title names what the rest pays.
+    named = pairs.filter(pl.col("ref_kind").is_not_null()).group_by("line_id").agg(pl.len().alias("named"))
+    options = options.join(named, on="line_id", how="left").select(
+        pl.exclude("named_in", "named"),
+        (pl.col("named").fill_null(0) - pl.col("named_in")).alias("named_elsewhere"),
+    )
+    # What the signals and decisions read of the line; not its texts, which would be copied to every option.
+    line = incoming.select(
+        "line_id", "line_currency", "line_amount", "line_units", "payer", "payer_iban", "account", "booking_date",
+        "bank_ref", "charge_units",
+    )  # fmt: skip
+    return options.join(line, on="line_id"), members
 
 
 # -- scoring -------------------------------------------------------------------------------------------
@@ -282,31 +331,37 @@ def _name_evidence(options: pl.DataFrame) -> pl.DataFrame:
 def _score(options: pl.DataFrame, rules: Rules) -> pl.DataFrame:
     """Each option's level per comparison (the first whose condition holds), odds and probability."""
     table = options.join(_name_evidence(options), on=["payer", "client_name"], how="left")
-    odds = pl.lit(rules.prior_odds, dtype=pl.Float64)
-    strong: dict[str, pl.Expr] = {}  # whether each comparison fired one of its strong levels
     levels: list[pl.Expr] = []
     for comparison in rules.comparisons:
         index: pl.Expr = pl.lit(len(comparison.levels) - 1, dtype=pl.Int8)
-        factor: pl.Expr = pl.lit(comparison.levels[-1].bayes_factor, dtype=pl.Float64)
         for i, level in reversed(list(enumerate(comparison.levels[:-1]))):
             assert level.when is not None  # only the last level is `else`
-            holds = SIGNALS[level.when].condition(level.params)
-            index = pl.when(holds).then(pl.lit(i, dtype=pl.Int8)).otherwise(index)
-            factor = pl.when(holds).then(pl.lit(level.bayes_factor, dtype=pl.Float64)).otherwise(factor)
-        column = level_column(comparison.name)
-        levels.append(index.alias(column))
-        odds = odds * factor
+            index = pl.when(SIGNALS[level.when].condition(level.params)).then(pl.lit(i, dtype=pl.Int8)).otherwise(index)
+        levels.append(index.alias(level_column(comparison.name)))
+    # Each condition is evaluated once, for the level; the level gives the factor and whether it is strong.
+    odds = pl.lit(rules.prior_odds, dtype=pl.Float64)
+    strong: dict[str, pl.Expr] = {}  # whether each comparison fired one of its strong levels
+    for comparison in rules.comparisons:
+        fired = pl.col(level_column(comparison.name))
+        factors = pl.Series([lv.bayes_factor for lv in comparison.levels], dtype=pl.Float64)
+        odds = odds * pl.lit(factors).gather(fired)
         strong_indexes = [i for i, lv in enumerate(comparison.levels) if lv.label in comparison.strong_levels]
-        strong[comparison.name] = index.is_in(strong_indexes)
+        strong[comparison.name] = fired.is_in(strong_indexes)
     # The name of each required group none of whose comparisons fired a strong level.
     lacking = [
         pl.when(pl.any_horizontal([strong[name] for name in group])).then(None).otherwise(pl.lit(" or ".join(group)))
         for group in rules.auto_post_requires
     ]
     lacks = pl.concat_str(lacking, separator=", ", ignore_nulls=True) if lacking else pl.lit("")
-    return table.with_columns(*levels, odds.alias("odds"), lacks.alias("lacks")).with_columns(
-        (pl.col("lacks") == "").alias("strong"),
-        (pl.col("odds") / (1.0 + pl.col("odds"))).alias("probability"),
+    # What deciding and the output read; the columns the conditions read stay behind.
+    kept = ["line_id", "option", "size", "invoice_name", "ref_text", "name_similarity", "line_amount", "bank_ref"]
+    return (
+        table.with_columns(*levels)
+        .select(*kept, *(level_column(c.name) for c in rules.comparisons), odds.alias("odds"), lacks.alias("lacks"))
+        .with_columns(
+            (pl.col("lacks") == "").alias("strong"),
+            (pl.col("odds") / (1.0 + pl.col("odds"))).alias("probability"),
+        )
     )
 
 
@@ -372,23 +427,21 @@ def _decide(scored: pl.DataFrame, members: pl.DataFrame, books: pl.DataFrame, ru
 
 def _runner_up(ranked: pl.DataFrame, best: pl.DataFrame, members: pl.DataFrame) -> pl.DataFrame:
     """Each line's best option that is an alternative to its best one: not a part of it. One invoice of a
-    combined payment that names both is a partial reading of the same evidence, not a rival."""
-    in_best = (
-        best.select("line_id", "option")
-        .join(members, on=["line_id", "option"])
-        .select("line_id", "iri", pl.lit(True).alias("in_best"))
+    combined payment that names both is a partial reading of the same evidence, not a rival.
+
+    Only a combined best option has parts: where the best is one invoice, the runner-up is the second."""
+    combined_best = best.filter(pl.col("size") > 1).select("line_id", "option")
+    second = ranked.filter(pl.col("position") == 2).join(combined_best, on="line_id", how="anti")
+    if combined_best.is_empty():
+        return second
+    in_best = combined_best.join(members, on=["line_id", "option"]).select("line_id", "iri")
+    rivals = ranked.filter(pl.col("position") > 1).join(combined_best.select("line_id"), on="line_id", how="semi")
+    outside = members.join(rivals.select("line_id", "option"), on=["line_id", "option"], how="semi").join(
+        in_best, on=["line_id", "iri"], how="anti"
     )
-    nested = (
-        members.join(in_best, on=["line_id", "iri"], how="left")
-        .group_by("line_id", "option")
-        .agg(pl.col("in_best").fill_null(False).all().alias("nested"))
-    )
-    return (
-        ranked.filter(pl.col("position") > 1)
-        .join(nested, on=["line_id", "option"], how="left")
-        .filter(~pl.col("nested").fill_null(False))
-        .sort("line_id", "position")
-        .unique("line_id", keep="first")
+    alternatives = rivals.join(outside.select("line_id", "option").unique(), on=["line_id", "option"], how="semi")
+    return pl.concat(
+        [second, alternatives.sort("line_id", "position").unique("line_id", keep="first")], how="vertical_relaxed"
     )
 
 

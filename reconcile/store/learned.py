@@ -1,9 +1,9 @@
 """Which payer IBANs paid for which clients, learned from confirmed matches, and the payer/client pairs
 people said never to match.
 
-The matching core reads `LearnedPayers.frame()`; nothing here decides a match. IBANs are kept in the one
-form `reconcile.statements.mt940_details.iban_or_none` gives (compact, upper case, valid), so a garbled
-account number is never learned.
+The matching core reads `LearnedPayers.frame()` and `never_frame()`; nothing here decides a match. IBANs
+are kept in the one form `reconcile.statements.mt940_details.iban_or_none` gives (compact, upper case,
+valid), so a garbled account number is never learned.
 """
 
 from __future__ import annotations
@@ -108,3 +108,14 @@ class LearnedPayers:
             pl.col("last_seen").str.to_date("%Y-%m-%d"),
             pl.len().over("iban").cast(pl.Int64).alias("clients"),
         )
+
+    def never_frame(self) -> pl.DataFrame:
+        """Every rejected pair: payer_kind ("iban" or "name"), payer (the compact IBAN, or the name's
+        payer_key), client_iri and reason; the `never` the matching core takes
+        (reconcile.matching.tables.match_tables), which never makes such a pair an option."""
+        rows = self.db.query(
+            "SELECT payer_kind, payer, client_iri, reason FROM never_match "
+            "ORDER BY payer_kind, payer, client_iri"
+        )
+        schema = {"payer_kind": pl.String, "payer": pl.String, "client_iri": pl.String, "reason": pl.String}
+        return pl.DataFrame(rows, schema=schema)
