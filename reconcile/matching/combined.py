@@ -25,7 +25,6 @@ import polars as pl
 if TYPE_CHECKING:
     from reconcile.rules import Rules
 
-SET_SCHEMA = {"line_id": pl.String, "option": pl.String, "iri": pl.String}
 # Nodes of the subset-sum search per line and client: enough for a few dozen invoices with pruning, a bound
 # on the worst case (many equal amounts).
 SEARCH_BUDGET = 2_000
@@ -110,17 +109,16 @@ def combined_options(
         .join(found.select("group").unique(), on="group", how="anti")
         .join(room.drop("remainder", "least"), on="group")
     )
-    larger = _larger_sets(searched, _SMALL_SIZES + 1)
-    whole = groups.filter(pl.col("remainder") == 0).select(
-        "group", pl.lit([], dtype=pl.List(pl.String)).alias("added")
-    )
+    iri = books.schema["iri"]  # text, or the core's row numbers
+    larger = _larger_sets(searched, _SMALL_SIZES + 1, iri)
+    whole = groups.filter(pl.col("remainder") == 0).select("group", pl.lit([], dtype=pl.List(iri)).alias("added"))
     sets = (
         pl.concat([whole, found, larger])
         .join(groups.select("group", "line_id", "named"), on="group")
-        .sort("group", pl.col("added").list.len(), pl.col("added").list.join(" "))
+        .sort("group", pl.col("added").list.len(), pl.col("added").list.eval(pl.element().cast(pl.String)).list.join(" "))
         .filter(pl.int_range(pl.len()).over("group") < MAX_SETS)
         .select("line_id", pl.concat_list("named", "added").list.sort().alias("iri"))
-        .with_columns(pl.col("iri").list.join("+").alias("option"))
+        .with_columns(pl.col("iri").list.eval(pl.element().cast(pl.String)).list.join("+").alias("option"))
         .explode("iri")
     )
     return sets.select("line_id", "option", "iri")
@@ -154,7 +152,7 @@ def _small_sets(items: pl.DataFrame, room: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _larger_sets(groups: pl.DataFrame, least: int) -> pl.DataFrame:
+def _larger_sets(groups: pl.DataFrame, least: int, iri: pl.DataType) -> pl.DataFrame:
     """(group, added): sets of `least` or more of a group's other invoices adding up to its remainder, by a
     bounded search (subsets_summing_to), only in the groups where that many could: with room for them, and
     as many invoices whose smallest amounts together are not above the remainder."""
@@ -171,7 +169,7 @@ def _larger_sets(groups: pl.DataFrame, least: int) -> pl.DataFrame:
         for subset in subsets_summing_to(amounts, remainder, max_size=room, min_size=least):
             rows["group"].append(group)
             rows["added"].append([iris[i] for i in subset])
-    return pl.DataFrame(rows, schema={"group": pl.UInt32, "added": pl.List(pl.String)})
+    return pl.DataFrame(rows, schema={"group": pl.UInt32, "added": pl.List(iri)})
 
 
 def _groups(
@@ -211,7 +209,7 @@ def _groups(
         .join(exact, on="line_id", how="anti")
         .join(named_sets.select("line_id", "client_iri"), on=["line_id", "client_iri"], how="anti")
         .join(lines, on="line_id")
-        .select("line_id", "client_iri", pl.lit([], dtype=pl.List(pl.String)).alias("named"),
+        .select("line_id", "client_iri", pl.lit([], dtype=pl.List(books.schema["iri"])).alias("named"),
                 pl.col("line_units").alias("remainder"))
     )
     searched = pl.concat([named_sets, led])

@@ -39,7 +39,6 @@ if TYPE_CHECKING:  # the rules import the signals of this package: no cycle at r
 # The kinds of reference, strongest first: a pair named in several ways keeps the strongest.
 REF_STRENGTH = {"ksef": 5, "creditor_reference": 4, "invoice_number": 3, "invoice_number_loose": 2,
                 "invoice_number_near": 1}  # fmt: skip
-PAIR_SCHEMA = {"line_id": pl.String, "iri": pl.String, "ref_kind": pl.String, "ref_text": pl.String}
 _KSEF_HINT = r"\d{10}-\d{8}-"  # cheap test for titles that may hold a KSeF number
 # A KSeF number's layout (references.KSEF_PATTERN), with the hex digit before or after it where there is one.
 _KSEF_RUN = r"[0-9A-F]?\d{10}-\d{8}-[0-9A-F]{6}-?[0-9A-F]{6}-[0-9A-F]{2}[0-9A-F]?"
@@ -78,6 +77,12 @@ def reference_pairs(incoming: pl.DataFrame, books: pl.DataFrame, rules: Rules) -
     )
     near = _near_pairs(incoming, pieces, keys, found, rules)
     return _strongest(pl.concat([found, near]))
+
+
+def _no_pairs(lines: pl.DataFrame, invoices: pl.DataFrame) -> pl.DataFrame:
+    """No pair, with the ids typed as the tables give them (text, or the core's row numbers)."""
+    ids = {"line_id": lines.schema["line_id"], "iri": invoices.schema["iri"]}
+    return pl.DataFrame(schema={**ids, "ref_kind": pl.String, "ref_text": pl.String})
 
 
 def _strongest(found: pl.DataFrame) -> pl.DataFrame:
@@ -208,7 +213,7 @@ def _title_windows(
             )
         )
     if not windows:
-        return pl.DataFrame(schema={"line_id": pl.String, "start": pl.Int64, "end": pl.Int64,
+        return pl.DataFrame(schema={"line_id": pieces.schema["line_id"], "start": pl.Int64, "end": pl.Int64,
                                     "before": pl.String, "exact": pl.String, "loose": pl.String,
                                     "ref_text": pl.String})  # fmt: skip
     return pl.concat(windows)
@@ -234,7 +239,7 @@ def _whole_pairs(incoming: pl.DataFrame, keys: pl.DataFrame) -> pl.DataFrame:
     title says besides words like "faktura nr", or all a structured reference or split-payment INV field
     holds: found inside longer text, "123" would be any number."""
     if keys.is_empty():
-        return pl.DataFrame(schema=PAIR_SCHEMA)
+        return _no_pairs(incoming, keys)
     longest = int(keys.select(pl.col("text").str.len_chars().max()).item())
     digits = keys.select(pl.col("exact").str.extract_all(r"[0-9]+").list.first().unique()).to_series()
     most_digits = int(keys.select(pl.col("exact").str.count_matches(r"[0-9]").max()).item())
@@ -340,7 +345,7 @@ def _near_pairs(
     lonely = incoming.filter(~pl.col("line_id").is_in(found["line_id"].implode()))
     near = _near_keys(keys.filter(pl.col("exact").str.len_chars() >= rules.min_reference_length))
     if lonely.is_empty() or near.is_empty():
-        return pl.DataFrame(schema=PAIR_SCHEMA)
+        return _no_pairs(incoming, keys)
     sizes = pl.concat([near["n"], near["n"] - 1]).unique()
     windows = _title_windows(
         pieces.filter(pl.col("line_id").is_in(lonely["line_id"].implode())),
@@ -357,7 +362,7 @@ def _near_pairs(
     )
     close = _close_at_the_amount(runs, near)
     if close.is_empty():
-        return pl.DataFrame(schema=PAIR_SCHEMA)
+        return _no_pairs(incoming, keys)
     single = _close_to_one_invoice(close.select("run").unique(), near)
     return close.join(single, on="run", how="semi").select(
         "line_id", "iri", pl.lit("invoice_number_near").alias("ref_kind"), "ref_text"
@@ -447,7 +452,7 @@ def _ksef_pairs(incoming: pl.DataFrame, books: pl.DataFrame) -> pl.DataFrame:
     ksef = ksef.drop_nulls("ksef")
     hinted = incoming.filter(pl.col("text").str.contains(_KSEF_HINT))
     if ksef.is_empty() or hinted.is_empty():
-        return pl.DataFrame(schema=PAIR_SCHEMA)
+        return _no_pairs(incoming, books)
     # A number counts where no hex digit stands right before or after it: the regex takes one in when
     # there is, and such a run is then too long to be read as a number.
     found = (
@@ -491,7 +496,7 @@ def _creditor_pairs(incoming: pl.DataFrame, keys: pl.DataFrame) -> pl.DataFrame:
         | pl.col("whole_reference").str.contains(_WHOLE_CREDITOR_HINT).fill_null(False)
     )
     if hinted.is_empty() or keys.is_empty():
-        return pl.DataFrame(schema=PAIR_SCHEMA)
+        return _no_pairs(incoming, keys)
     readings = (
         hinted.select(
             "line_id",
