@@ -261,7 +261,8 @@ def _options(
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """The options to score (one row per line and option, with what the signals read) and their members
     (line_id, option, part, iri, amount allocated)."""
-    invoice = books.drop("ksef_number")
+    invoice = books.select("iri", "invoice_name", "client_name", "client_iri", "open_amount", "open_units",
+                           "invoice_currency", "issue_date", "due_date")  # fmt: skip
     singles = pairs.join(invoice, on="iri").with_columns(
         pl.col("iri").cast(pl.String).alias("option"),
         pl.lit(1).alias("size"),
