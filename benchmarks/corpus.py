@@ -94,11 +94,9 @@ class Corpus:
 
 def _frame(rows: Sequence[Any], cls: type) -> pl.DataFrame:
     columns = {f.name: [getattr(r, f.name) for r in rows] for f in fields(cls)}
-    overrides = {name: pl.Decimal(18, 2) for name in ("amount", "open_amount", "reported_charges") if name in columns} | {
-        name: pl.String
-        for name, values in columns.items()
-        if not any(v is not None for v in values) and name != "reported_charges"
-    }
+    # A column of nulls alone is typed as text, but an amount stays Decimal whatever it holds.
+    nulls = {name: pl.String for name, values in columns.items() if not any(v is not None for v in values)}
+    overrides = nulls | {name: pl.Decimal(18, 2) for name in ("amount", "open_amount", "reported_charges") if name in columns}
     if "id" in columns:
         overrides["id"] = pl.String
         columns["id"] = [str(v) for v in columns["id"]]

@@ -235,15 +235,17 @@ def parse_command(obj: Context, files: Sequence[Path], fmt: str) -> None:
         sys.exit(EXIT_ATTENTION)
 
 
+def _rules_option(help_text: str) -> Callable[[F], F]:
+    """`--rules FILE` (a rules file that must not be a folder), as explain and backtest take it."""
+    return click.option(
+        "--rules", "rules_file", type=click.Path(path_type=Path, dir_okay=False), help=help_text
+    )
+
+
 @main.command("explain")
 @click.argument("bank_ref")
 @click.option("--account", help="The account the line is on, when the reference is on several accounts.")
-@click.option(
-    "--rules",
-    "rules_file",
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="Rules file to explain with (default: the configured rules, else the shipped ones).",
-)
+@_rules_option("Rules file to explain with (default: the configured rules, else the shipped ones).")
 @click.option("--json", "as_json", is_flag=True, help="Print the explanation as JSON (a list, one per line).")
 @click.pass_obj
 @guarded
@@ -267,12 +269,7 @@ def explain_command(
 
 
 @main.command("backtest")
-@click.option(
-    "--rules",
-    "rules_file",
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="Proposed rules file to measure against the current rules.",
-)
+@_rules_option("Proposed rules file to measure against the current rules.")
 @click.option("--json", "as_json", is_flag=True, help="Print the figures and the changed lines as JSON.")
 @click.pass_obj
 @guarded
