@@ -22,18 +22,12 @@ import polars as pl
 
 from reconcile.matching.combined import combined_options
 from reconcile.matching.ignore_rules import ignored_by_rules
-from reconcile.matching.names import compare_name_pairs
-from reconcile.matching.payer_lists import alias_names, never_pairs, with_aliases, without_never_matched
-from reconcile.matching.payers import (
-    client_leads,
-    learned_evidence,
-    payer_names,
-    virtual_accounts,
-    virtual_evidence,
-)
-from reconcile.matching.reference_join import REF_STRENGTH, reference_pairs
+from reconcile.matching.options import build_options, first_row_of, with_evidence
+from reconcile.matching.payer_lists import never_pairs, with_aliases, without_never_matched
+from reconcile.matching.payers import client_leads, payer_names, virtual_accounts
+from reconcile.matching.reference_join import reference_pairs
 from reconcile.matching.references import SPLIT_PAYMENT_PATTERN
-from reconcile.matching.signals import PARTLY_NAMED, SIGNALS, UNITS
+from reconcile.matching.signals import SIGNALS, UNITS
 
 if TYPE_CHECKING:  # the rules import the signals of this package: no cycle at run time
     from reconcile.rules import Rules
@@ -79,6 +73,9 @@ def match_tables(
     set_aside = ignored_by_rules(lines, rules.ignore, rules.own_accounts)
     lines, line_keys = _numbered(_prepare_lines(lines), "line_id")
     every_invoice, invoice_keys = _numbered(_prepare_invoices(invoices), "iri")
+    # Names are compared once per distinct pair, found by these numbers (options.with_evidence).
+    lines = lines.with_columns(first_row_of("payer", "line_id").alias("payer_id"))
+    every_invoice = every_invoice.with_columns(first_row_of("client_name", "iri").alias("client_name_id"))
     set_aside = set_aside.join(line_keys, left_on="line_id", right_on="key").select(
         pl.col("line_id_right").alias("line_id"), "note"
     )
@@ -93,10 +90,10 @@ def match_tables(
     pairs = _candidates(incoming, books, leads, named, rules)
     pairs, leads = without_never_matched(pairs, leads, incoming, books, never_pairs(rules.never_match, never))
     sets = combined_options(incoming, books, pairs, leads, rules)
-    options, members = _options(pairs, sets, incoming, books)
-    options = alias_names(virtual_evidence(learned_evidence(options, learned), virtual), rules.aliases)
+    options, members, names = build_options(pairs, sets, lines, every_invoice)
+    options = with_evidence(options, lines, every_invoice, learned, virtual, rules.aliases)
     refs = lines.join(line_keys, on="line_id").select("line_id", pl.coalesce("bank_ref", "key").alias("ref"))
-    decided = _decide(_score(options, rules), members, books, refs, rules)
+    decided = _decide(_score(options, rules), members, names, books, refs, rules)
     left = incoming.join(decided.select("line_id").unique(), on="line_id", how="anti")
     not_open = _naming_invoices_not_open(left, named, every_invoice.filter(pl.col("open_units") <= 0))
     unmatched = left.join(not_open, on="line_id", how="anti").select(
@@ -114,19 +111,17 @@ def match_tables(
     )
     not_invoices = set_aside.select("line_id", pl.lit(IGNORED).alias("decision"), "note")
     result = pl.concat([decided, not_open, unmatched, ignored, not_invoices], how="diagonal_relaxed")
-    return (
-        result.join(line_keys, on="line_id", how="left", maintain_order="left")
-        .join(invoice_keys.rename({"iri": "invoice_iri", "key": "invoice_key"}), on="invoice_iri", how="left",
-              maintain_order="left")
-        .with_columns(pl.col("key").alias("line_id"), pl.col("invoice_key").alias("invoice_iri"))
-        .select(_output_columns(rules))
-    )  # fmt: skip
+    # Row numbers back to ids.
+    return result.with_columns(
+        pl.lit(line_keys["key"]).gather(pl.col("line_id")).alias("line_id"),
+        pl.lit(invoice_keys["key"]).gather(pl.col("invoice_iri")).alias("invoice_iri"),
+    ).select(_output_columns(rules))
 
 
 def _numbered(table: pl.DataFrame, column: str) -> tuple[pl.DataFrame, pl.DataFrame]:
     """`table` with `column` (an id) replaced by its row number, and the numbers with the ids (`key`): at a
     million rows, joins on small integers take a fifth of the time of joins on ids of two dozen characters."""
-    numbered = table.with_row_index("_number")
+    numbered = table.with_row_index("_number").rechunk()  # one chunk: gathers at row numbers are direct
     keys = numbered.select(pl.col("_number").alias(column), pl.col(column).alias("key"))
     return numbered.drop(column).rename({"_number": column}), keys
 
@@ -177,7 +172,7 @@ def _prepare_lines(lines: pl.DataFrame) -> pl.DataFrame:
     )
     return lines.select(
         "line_id",
-        pl.col("currency").alias("line_currency"),
+        _currency().alias("line_currency"),
         pl.col("amount").alias("line_amount"),
         _units("amount").alias("line_units"),
         payer_names(lines),  # the payer field, or the name the title writes after a payer label
@@ -198,6 +193,11 @@ def _prepare_lines(lines: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def _currency() -> pl.Expr:
+    """The currency code as a category: a million options then carry a number each, not a text."""
+    return pl.col("currency").cast(pl.String).cast(pl.Categorical)
+
+
 def _optional(table: pl.DataFrame, column: str, dtype: pl.DataType | type[pl.DataType]) -> pl.Expr:
     """A column the core can do without (a date, a bank reference): null when the caller has none."""
     return pl.col(column) if column in table.columns else pl.lit(None, dtype=dtype).alias(column)
@@ -210,7 +210,7 @@ def _prepare_invoices(invoices: pl.DataFrame) -> pl.DataFrame:
         "client_name",
         "open_amount",
         _units("open_amount").alias("open_units"),
-        pl.col("currency").alias("invoice_currency"),
+        _currency().alias("invoice_currency"),
         "ksef_number",
         _optional(invoices, "client_iri", pl.String),
         _optional(invoices, "issue_date", pl.Date),
@@ -253,102 +253,11 @@ def _candidates(
     return pl.concat([named, by_amount], how="diagonal_relaxed")
 
 
-# -- options: one invoice, or a combined payment's set ------------------------------------------------
-
-
-def _options(
-    pairs: pl.DataFrame, sets: pl.DataFrame, incoming: pl.DataFrame, books: pl.DataFrame
-) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """The options to score (one row per line and option, with what the signals read) and their members
-    (line_id, option, part, iri, amount allocated)."""
-    invoice = books.select("iri", "invoice_name", "client_name", "client_iri", "open_amount", "open_units",
-                           "invoice_currency", "issue_date", "due_date")  # fmt: skip
-    singles = pairs.join(invoice, on="iri").with_columns(
-        pl.col("iri").cast(pl.String).alias("option"),
-        pl.lit(1).alias("size"),
-        pl.col("ref_kind").is_not_null().cast(pl.UInt32).alias("named_in"),
-    )
-    single_members = singles.join(incoming.select("line_id", "line_amount", "line_currency"), on="line_id").select(
-        "line_id",
-        "option",
-        pl.lit(1).alias("part"),
-        "iri",
-        # All of the line, or the open amount; nothing across currencies.
-        pl.when(pl.col("line_currency") == pl.col("invoice_currency"))
-        .then(pl.min_horizontal("line_amount", "open_amount"))
-        .otherwise(pl.lit(0).cast(pl.Decimal(38, 4)))
-        .alias("amount"),
-    )
-    strength = pl.col("ref_kind").replace_strict(REF_STRENGTH, default=0, return_dtype=pl.Int8)
-    in_sets = (
-        sets.join(pairs.select("line_id", "iri", "ref_kind", "ref_text"), on=["line_id", "iri"], how="left")
-        .join(invoice, on="iri")
-        .sort(["line_id", "option", "invoice_name"])
-        .with_columns(strength.alias("strength"))
-    )
-    combined = in_sets.group_by("line_id", "option", maintain_order=True).agg(
-        # A set is named when the title names every invoice in it, and as weakly as its weakest.
-        pl.when(pl.col("strength").min() > 0)
-        .then(pl.col("ref_kind").sort_by("strength").first())
-        .when(pl.col("strength").max() > 0)
-        .then(pl.lit(PARTLY_NAMED))
-        .otherwise(None)
-        .alias("ref_kind"),
-        pl.col("ref_text").drop_nulls().str.join(", ").alias("ref_text"),
-        pl.col("invoice_name").str.join(" + "),
-        pl.col("client_name").first(),
-        pl.col("client_iri").first(),
-        pl.col("open_amount").sum(),
-        pl.col("open_units").sum(),
-        pl.col("invoice_currency").first(),
-        pl.col("issue_date").max(),
-        pl.col("due_date").min(),
-        pl.len().alias("size"),
-        (pl.col("strength") > 0).sum().alias("named_in"),
-    )
-    set_members = in_sets.select(
-        "line_id",
-        "option",
-        (pl.int_range(pl.len()).over("line_id", "option") + 1).alias("part"),
-        "iri",
-        pl.col("open_amount").alias("amount"),
-    )
-    columns = ["line_id", "option", "size", "ref_kind", "ref_text", "invoice_name", "client_name", "client_iri",
-               "open_amount", "open_units", "invoice_currency", "issue_date", "due_date", "named_in"]  # fmt: skip
-    options = pl.concat([singles.select(columns), combined.select(columns)], how="vertical_relaxed")
-    members = pl.concat([single_members, set_members], how="vertical_relaxed")
-    # How many invoices the title names that the option leaves out: an overpayment is no overpayment when
-    # the title names what the rest pays.
-    named = pairs.filter(pl.col("ref_kind").is_not_null()).group_by("line_id").agg(pl.len().alias("named"))
-    options = options.join(named, on="line_id", how="left").select(
-        pl.exclude("named_in", "named"),
-        (pl.col("named").fill_null(0) - pl.col("named_in")).alias("named_elsewhere"),
-    )
-    # What the signals and decisions read of the line; not its texts, which would be copied to every option.
-    line = incoming.select(
-        "line_id", "line_currency", "line_amount", "line_units", "payer", "payer_iban", "account", "booking_date",
-        "bank_ref", "charge_units",
-    )  # fmt: skip
-    return options.join(line, on="line_id"), members
-
-
 # -- scoring -------------------------------------------------------------------------------------------
-
-
-def _name_evidence(options: pl.DataFrame) -> pl.DataFrame:
-    """The name score and level of each distinct (payer, client) pair among the options, computed once
-    (reconcile.matching.names.compare_name_pairs)."""
-    distinct = options.select("payer", "client_name").unique().drop_nulls()
-    scores, levels = compare_name_pairs(distinct["payer"].to_list(), distinct["client_name"].to_list())
-    return distinct.with_columns(
-        pl.Series("name_similarity", scores, dtype=pl.Float64),
-        pl.Series("name_level", levels, dtype=pl.String),
-    )
 
 
 def _score(options: pl.DataFrame, rules: Rules) -> pl.DataFrame:
     """Each option's level per comparison (the first whose condition holds), odds and probability."""
-    table = options.join(_name_evidence(options), on=["payer", "client_name"], how="left")
     levels: list[pl.Expr] = []
     for comparison in rules.comparisons:
         index: pl.Expr = pl.lit(len(comparison.levels) - 1, dtype=pl.Int8)
@@ -358,29 +267,40 @@ def _score(options: pl.DataFrame, rules: Rules) -> pl.DataFrame:
         levels.append(index.alias(level_column(comparison.name)))
     # Each condition is evaluated once, for the level; the level gives the factor and whether it is strong.
     odds = pl.lit(rules.prior_odds, dtype=pl.Float64)
-    strong: dict[str, pl.Expr] = {}  # whether each comparison fired one of its strong levels
     for comparison in rules.comparisons:
-        fired = pl.col(level_column(comparison.name))
         factors = pl.Series([lv.bayes_factor for lv in comparison.levels], dtype=pl.Float64)
-        odds = odds * pl.lit(factors).gather(fired)
-        strong_indexes = [i for i, lv in enumerate(comparison.levels) if lv.label in comparison.strong_levels]
-        strong[comparison.name] = fired.is_in(strong_indexes)
-    # The name of each required group none of whose comparisons fired a strong level.
+        odds = odds * pl.lit(factors).gather(pl.col(level_column(comparison.name)))
+    strong = _strong(rules)
+    strong_enough = pl.all_horizontal([pl.any_horizontal([strong[n] for n in group]) for group in rules.auto_post_requires])
+    # What deciding and the output read; the columns the conditions read stay behind.
+    kept = ["line_id", "option", "size", "allocated", "name_order", "ref_text", "name_similarity", "line_amount"]
+    return (
+        options.with_columns(*levels)
+        .select(*kept, *(level_column(c.name) for c in rules.comparisons), odds.alias("odds"))
+        .with_columns(
+            (strong_enough if rules.auto_post_requires else pl.lit(True)).alias("strong"),
+            (pl.col("odds") / (1.0 + pl.col("odds"))).alias("probability"),
+        )
+    )
+
+
+def _strong(rules: Rules) -> dict[str, pl.Expr]:
+    """Per comparison, whether the level it fired is one of its strong levels."""
+    return {
+        c.name: pl.col(level_column(c.name)).is_in([i for i, lv in enumerate(c.levels) if lv.label in c.strong_levels])
+        for c in rules.comparisons
+    }
+
+
+def _lacking(rules: Rules) -> pl.Expr:
+    """The names of the required groups none of whose comparisons fired a strong level ("amount, reference
+    or payer"): words for the note of a best option, so only ever built for those."""
+    strong = _strong(rules)
     lacking = [
         pl.when(pl.any_horizontal([strong[name] for name in group])).then(None).otherwise(pl.lit(" or ".join(group)))
         for group in rules.auto_post_requires
     ]
-    lacks = pl.concat_str(lacking, separator=", ", ignore_nulls=True) if lacking else pl.lit("")
-    # What deciding and the output read; the columns the conditions read stay behind.
-    kept = ["line_id", "option", "size", "invoice_name", "ref_text", "name_similarity", "line_amount"]
-    return (
-        table.with_columns(*levels)
-        .select(*kept, *(level_column(c.name) for c in rules.comparisons), odds.alias("odds"), lacks.alias("lacks"))
-        .with_columns(
-            (pl.col("lacks") == "").alias("strong"),
-            (pl.col("odds") / (1.0 + pl.col("odds"))).alias("probability"),
-        )
-    )
+    return pl.concat_str(lacking, separator=", ", ignore_nulls=True) if lacking else pl.lit("")
 
 
 # -- deciding ------------------------------------------------------------------------------------------
@@ -393,23 +313,32 @@ def _pct(probability: pl.Expr, decimals: int = 0) -> pl.Expr:
 
 
 def _decide(
-    scored: pl.DataFrame, members: pl.DataFrame, books: pl.DataFrame, refs: pl.DataFrame, rules: Rules
+    scored: pl.DataFrame,
+    members: pl.DataFrame,
+    names: pl.Series,
+    books: pl.DataFrame,
+    refs: pl.DataFrame,
+    rules: Rules,
 ) -> pl.DataFrame:
     """Per line: the ranked options, the suggestions shown, and auto_post only when the best one is very
     probable, carries the required strong evidence, and clearly beats the runner-up; then the batch is
-    made consistent (no invoice given more than it has open)."""
+    made consistent (no invoice given more than it has open). `names` are the options' invoice names, at
+    their option numbers (options.Options)."""
     ranked = scored.sort(
-        ["line_id", "probability", "size", "invoice_name"], descending=[False, True, False, False]
+        ["line_id", "probability", "size", "name_order"], descending=[False, True, False, False]
     ).with_columns(_position_in_line())
-    best = ranked.filter(pl.col("position") == 1)
+    named = pl.lit(names).gather(pl.col("option"))
+    best = ranked.filter(pl.col("position") == 1).with_columns(named.alias("invoice_name"), _lacking(rules).alias("lacks"))
     runner = _runner_up(ranked, best, members).select(
-        "line_id", pl.col("odds").alias("runner_odds"), pl.col("invoice_name").alias("runner_name")
+        "line_id", pl.col("odds").alias("runner_odds"), named.alias("runner_name")
     )
     below_auto = f"best candidate {{}}% likely, below the {rules.auto_post_probability:.0%} to post"
     too_close = pl.col("runner_odds").is_not_null() & (pl.col("odds") < pl.col("runner_odds") * rules.min_odds_ratio)
     verdict = best.join(runner, on="line_id", how="left").select(
         "line_id",
         "option",
+        "size",
+        "allocated",
         pl.when(pl.col("probability") < rules.review_probability)
         .then(pl.lit(UNMATCHED))
         .when(~pl.col("strong") | (pl.col("probability") < rules.auto_post_probability) | too_close)
@@ -434,15 +363,27 @@ def _decide(
             pl.col("probability") >= rules.review_probability, pl.col("position") <= rules.max_suggestions
         )
         .rename({"position": "rank"})
-        .join(verdict.filter(pl.col("decision") != UNMATCHED).drop("option"), on="line_id")
-        .join(members, on=["line_id", "option"])
-        .with_columns(
-            pl.col("iri").alias("invoice_iri"),
-            (pl.col("line_amount") - pl.col("amount").sum().over("line_id", "option")).alias("rest"),
-        )
+        .join(verdict.filter(pl.col("decision") != UNMATCHED).select("line_id", "decision", "note"), on="line_id")
+        .with_columns((pl.col("line_amount") - pl.col("allocated")).alias("rest"))
     )
     unmatched = verdict.filter(pl.col("decision") == UNMATCHED).select("line_id", "decision", "note")
-    return pl.concat([shown, unmatched], how="diagonal_relaxed")
+    return pl.concat([_allocations(shown, members), unmatched], how="diagonal_relaxed")
+
+
+def _allocations(options: pl.DataFrame, members: pl.DataFrame) -> pl.DataFrame:
+    """`options` (line_id, option, size, allocated) one row per invoice they allocate to: `invoice_iri`,
+    `part` and `amount`; an option of one invoice is that invoice, a combined one its `members`."""
+    single = pl.col("size") == 1
+    return pl.concat(
+        [
+            options.filter(single).with_columns(
+                pl.col("option").alias("invoice_iri"), pl.lit(1, dtype=pl.Int64).alias("part"),
+                pl.col("allocated").alias("amount"),
+            ),
+            options.filter(~single).join(members, on=["line_id", "option"]).rename({"iri": "invoice_iri"}),
+        ],
+        how="diagonal_relaxed",
+    )  # fmt: skip
 
 
 def _runner_up(ranked: pl.DataFrame, best: pl.DataFrame, members: pl.DataFrame) -> pl.DataFrame:
@@ -454,10 +395,10 @@ def _runner_up(ranked: pl.DataFrame, best: pl.DataFrame, members: pl.DataFrame) 
     second = ranked.filter(pl.col("position") == 2).join(combined_best, on="line_id", how="anti")
     if combined_best.is_empty():
         return second
-    in_best = combined_best.join(members, on=["line_id", "option"]).select("line_id", "iri")
+    in_best = combined_best.join(members, on=["line_id", "option"]).select("line_id", pl.col("iri").alias("invoice_iri"))
     rivals = ranked.filter(pl.col("position") > 1).join(combined_best.select("line_id"), on="line_id", how="semi")
-    outside = members.join(rivals.select("line_id", "option"), on=["line_id", "option"], how="semi").join(
-        in_best, on=["line_id", "iri"], how="anti"
+    outside = _allocations(rivals.select("line_id", "option", "size", "allocated"), members).join(
+        in_best, on=["line_id", "invoice_iri"], how="anti"
     )
     alternatives = rivals.join(outside.select("line_id", "option").unique(), on=["line_id", "option"], how="semi")
     return pl.concat(
@@ -479,7 +420,7 @@ def _consistent(
     """Lines of the batch that would post to the same invoice go to a person, each naming the others (by
     `refs`: line_id, ref, the bank's reference or else the line's id), unless their amounts say they are
     instalments: each pays part of it, and together no more than is open."""
-    claims = verdict.filter(pl.col("decision") == AUTO_POST).join(members, on=["line_id", "option"])
+    claims = _allocations(verdict.filter(pl.col("decision") == AUTO_POST), members).rename({"invoice_iri": "iri"})
     if claims.is_empty():
         return verdict
     per_invoice = (

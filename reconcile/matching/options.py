@@ -1,0 +1,233 @@
+"""The options of each bank line, and what the signals read of them.
+
+An option is one way to settle a line: one invoice, or a combined payment's set of invoices
+(reconcile.matching.combined). Each option row carries what the signals read (reconcile.matching.signals):
+the line's money and date, the invoice's (or the set's) open amount and dates, the reference that named it,
+and the evidence on the payer: IBAN learned before, virtual account, name.
+
+The core's ids are row numbers (reconcile.matching.tables._numbered), so a line's or an invoice's columns are
+taken by a gather at its number, never by a hash join over millions of option rows. An option is numbered
+by its invoice's number, or, for a combined set, by a number after the last invoice's: one text column
+indexed by option then gives every option's invoice name (`Options.names`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, NamedTuple
+
+import polars as pl
+
+from reconcile.matching.names import compare_name_pairs
+from reconcile.matching.payer_lists import alias_names
+from reconcile.matching.payers import compact, learned_evidence, virtual_evidence
+from reconcile.matching.reference_join import REF_STRENGTH
+from reconcile.matching.signals import PARTLY_NAMED
+
+if TYPE_CHECKING:  # the rules import the signals of this package: no cycle at run time
+    from reconcile.rules import PayerAlias
+
+# What the signals read of an invoice, and of a line.
+_INVOICE = ["client_name_id", "open_units", "invoice_currency", "issue_date", "due_date"]
+_LINE = ["line_currency", "line_amount", "line_units", "booking_date", "charge_units", "payer_id"]
+
+
+class Options(NamedTuple):
+    """The options of every line and their members."""
+
+    options: pl.DataFrame  # one row per line and option
+    # The invoices of each combined set: line_id, option, part (1, 2... by invoice name), iri, amount. An
+    # option of one invoice is its own member: that invoice (the option's number), `allocated` to it.
+    members: pl.DataFrame
+    names: pl.Series  # each option's invoice name ("A + B" for a set), at the option's number
+
+
+def first_row_of(column: str, number: str) -> pl.Expr:
+    """The number of the first row holding the same `column` value (null for null): the id of a distinct
+    value that is also where to gather it from, with no table of distinct values beside."""
+    return pl.when(pl.col(column).is_not_null()).then(pl.col(number).min().over(column))
+
+
+def at(table: pl.DataFrame, numbers: pl.Series, columns: Sequence[str]) -> pl.DataFrame:
+    """`columns` of `table` at the rows `numbers` (the core's ids are row numbers): a gather, no join."""
+    return table.select(pl.col(columns).gather(numbers))
+
+
+def build_options(pairs: pl.DataFrame, sets: pl.DataFrame, lines: pl.DataFrame, invoices: pl.DataFrame) -> Options:
+    """The options to score, one row per line and option: the candidate `pairs` (line_id, iri, ref_kind,
+    ref_text) one invoice each, and the combined `sets` (line_id, option, iri) of combined_options. Each
+    option says what it would allocate of the line (`allocated`: the open amount, or all of the line when
+    that is less; nothing across currencies).
+
+    `lines` and `invoices` are the core's prepared tables, whole: row n is line (invoice) number n.
+    """
+    money = pl.concat(
+        [
+            at(lines, pairs["line_id"], ["line_amount", "line_currency"]),
+            at(invoices, pairs["iri"], ["open_amount", "invoice_currency"]),
+        ],
+        how="horizontal",
+    )
+    singles = pl.concat(
+        [
+            pairs.select(
+                "line_id",
+                pl.col("iri").alias("option"),
+                pl.col("iri").alias("invoice"),
+                pl.lit(1).alias("size"),
+                "ref_kind",
+                "ref_text",
+                pl.col("ref_kind").is_not_null().cast(pl.UInt32).alias("named_in"),
+            ),
+            at(invoices, pairs["iri"], _INVOICE),
+            # All of the line, or the open amount; nothing across currencies.
+            money.select(
+                pl.when(pl.col("line_currency") == pl.col("invoice_currency"))
+                .then(pl.min_horizontal("line_amount", "open_amount"))
+                .otherwise(pl.lit(0).cast(pl.Decimal(38, 4)))
+                .alias("allocated")
+            ),
+        ],
+        how="horizontal",
+    )
+    combined, members, set_names = _combined(pairs, sets, invoices)
+    options = pl.concat([singles, combined.select(singles.columns)], how="vertical_relaxed")
+    names = pl.concat([invoices["invoice_name"], set_names])
+    # How many invoices the title names that the option leaves out: an overpayment is no overpayment when
+    # the title names what the rest pays.
+    named = pairs.filter(pl.col("ref_kind").is_not_null()).group_by("line_id").agg(pl.len().alias("named"))
+    options = options.join(named, on="line_id", how="left", maintain_order="left").select(
+        pl.exclude("named_in", "named"),
+        (pl.col("named").fill_null(0) - pl.col("named_in")).alias("named_elsewhere"),
+        # Ties of probability and size are broken by the invoice name, written A + B for a set.
+        pl.lit(names.rank("dense")).gather(pl.col("option")).alias("name_order"),
+    )
+    options = pl.concat([options, at(lines, options["line_id"], _LINE)], how="horizontal")
+    return Options(options, members, names)
+
+
+def _combined(
+    pairs: pl.DataFrame, sets: pl.DataFrame, invoices: pl.DataFrame
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.Series]:
+    """The combined options (one row per set), their members, and their names at option - invoice count."""
+    first = invoices.height  # a set's option number comes after every invoice's
+    numbered = sets.select("line_id", "option").unique(maintain_order=True).with_row_index("number")
+    in_sets = (
+        sets.join(numbered, on=["line_id", "option"])
+        .select("line_id", (pl.col("number") + first).cast(pl.UInt32).alias("option"), "iri")
+        .join(pairs.select("line_id", "iri", "ref_kind", "ref_text"), on=["line_id", "iri"], how="left")
+    )
+    in_sets = (
+        pl.concat([in_sets, at(invoices, in_sets["iri"], [*_INVOICE, "invoice_name", "open_amount"])], how="horizontal")
+        .sort(["line_id", "option", "invoice_name"])
+        .with_columns(pl.col("ref_kind").replace_strict(REF_STRENGTH, default=0, return_dtype=pl.Int8).alias("strength"))
+    )  # fmt: skip
+    combined = in_sets.group_by("line_id", "option", maintain_order=True).agg(
+        pl.col("iri").first().alias("invoice"),  # the client's, as every member's
+        # A set is named when the title names every invoice in it, and as weakly as its weakest.
+        pl.when(pl.col("strength").min() > 0)
+        .then(pl.col("ref_kind").sort_by("strength").first())
+        .when(pl.col("strength").max() > 0)
+        .then(pl.lit(PARTLY_NAMED))
+        .otherwise(None)
+        .alias("ref_kind"),
+        pl.col("ref_text").drop_nulls().str.join(", ").alias("ref_text"),
+        pl.col("invoice_name").str.join(" + "),
+        pl.col("client_name_id").first(),
+        pl.col("open_units").sum(),
+        pl.col("open_amount").sum().alias("allocated"),
+        pl.col("invoice_currency").first(),
+        pl.col("issue_date").max(),
+        pl.col("due_date").min(),
+        pl.len().alias("size"),
+        (pl.col("strength") > 0).sum().alias("named_in"),
+    )
+    members = in_sets.select(
+        "line_id",
+        "option",
+        (pl.int_range(pl.len()).over("line_id", "option") + 1).alias("part"),
+        "iri",
+        pl.col("open_amount").alias("amount"),
+    )
+    return combined, members, combined.sort("option")["invoice_name"]
+
+
+# -- evidence on the payer -------------------------------------------------------------------------------
+
+
+def with_evidence(
+    options: pl.DataFrame,
+    lines: pl.DataFrame,
+    invoices: pl.DataFrame,
+    learned: pl.DataFrame | None,
+    virtual: pl.DataFrame,
+    aliases: Sequence[PayerAlias],
+) -> pl.DataFrame:
+    """The options with what is known of their payer for their client: iban_level and iban_count
+    (payers.learned_evidence), virtual_account (payers.virtual_evidence), name_similarity and name_level
+    (names.compare_names, of the payer's name, or of the client's own for an alias of the rules)."""
+    if learned is None or learned.is_empty():
+        options = options.with_columns(
+            pl.lit(None, dtype=pl.String).alias("iban_level"), pl.lit(0, dtype=pl.Int64).alias("iban_count")
+        )
+    else:
+        known = lines.select(compact("payer_iban").is_in(learned["iban"].implode()).fill_null(False))
+        evidence = learned_evidence(_with_payer_and_client(options, known.to_series(), lines, invoices), learned)
+        options = _joined(options, evidence, ["iban_level", "iban_count"]).with_columns(
+            pl.col("iban_count").fill_null(0)
+        )
+    if virtual.is_empty():
+        options = options.with_columns(pl.lit(False).alias("virtual_account"))
+    else:
+        reached = lines.select(compact("account").is_in(virtual["account"].implode()).fill_null(False))
+        evidence = virtual_evidence(_with_payer_and_client(options, reached.to_series(), lines, invoices), virtual)
+        options = _joined(options, evidence, ["virtual_account"]).with_columns(
+            pl.col("virtual_account").fill_null(False)
+        )
+    return _name_evidence(options, lines, invoices, aliases)
+
+
+def _with_payer_and_client(
+    options: pl.DataFrame, flagged: pl.Series, lines: pl.DataFrame, invoices: pl.DataFrame
+) -> pl.DataFrame:
+    """The options of the lines `flagged` (one Boolean per line) with the line's payer IBAN and account and
+    the invoice's client: the few whose evidence a join must look up."""
+    some = options.filter(flagged.gather(options["line_id"])).select("line_id", "option", "invoice")
+    return pl.concat(
+        [
+            some.select("line_id", "option"),
+            at(lines, some["line_id"], ["payer_iban", "account"]),
+            at(invoices, some["invoice"], ["client_iri"]),
+        ],
+        how="horizontal",
+    )
+
+
+def _joined(options: pl.DataFrame, evidence: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
+    keys = ["line_id", "option"]
+    return options.join(evidence.select(*keys, *columns), on=keys, how="left", maintain_order="left")
+
+
+def _name_evidence(
+    options: pl.DataFrame, lines: pl.DataFrame, invoices: pl.DataFrame, aliases: Sequence[PayerAlias]
+) -> pl.DataFrame:
+    """name_similarity and name_level, computed once per distinct payer and client name (and client, where
+    the rules list aliases: an alias is of one client), then joined back by their numbers."""
+    keys = ["payer_id", "client_name_id"]
+    if any(alias.payer for alias in aliases):
+        options = options.with_columns(at(invoices, options["invoice"], ["client_iri"]).to_series())
+        keys.append("client_iri")
+    distinct = options.select(keys).unique().drop_nulls(["payer_id", "client_name_id"])
+    texts = distinct.with_columns(
+        lines["payer"].gather(distinct["payer_id"]).alias("payer"),
+        invoices["client_name"].gather(distinct["client_name_id"]).alias("client_name"),
+    )
+    if "client_iri" in keys:
+        texts = alias_names(texts.with_columns(pl.lit(None, dtype=pl.String).alias("payer_iban")), aliases)
+    scores, levels = compare_name_pairs(texts["payer"].to_list(), texts["client_name"].to_list())
+    scored = texts.select(
+        *keys,
+        pl.Series("name_similarity", scores, dtype=pl.Float64),
+        pl.Series("name_level", levels, dtype=pl.String),
+    )
+    return options.join(scored, on=keys, how="left", maintain_order="left").drop("client_iri", strict=False)
