@@ -128,17 +128,18 @@ def client_leads(incoming: pl.DataFrame, virtual: pl.DataFrame, learned: pl.Data
     virtual_accounts of the books)."""
     learned = NOTHING_LEARNED if learned is None else learned
     sole_payers = learned.filter(pl.col("clients") == 1).select(pl.col("iban").alias(_KEY), "client_iri")
-    by_iban = (
-        incoming.select("line_id", compact("payer_iban").alias(_KEY))
-        .join(sole_payers, on=_KEY)
-        .select("line_id", "client_iri", pl.lit(VIA_LEARNED_IBAN).alias("via"))
-    )
-    by_account = (
-        incoming.select("line_id", compact("account").alias("account"))
-        .join(virtual, on="account")
-        .select("line_id", "client_iri", pl.lit(VIA_VIRTUAL_ACCOUNT).alias("via"))
-    )
-    return pl.concat([by_iban, by_account])
+    leads = [
+        incoming.select("line_id", compact(column).alias(_KEY))
+        .join(clients, on=_KEY)
+        .select("line_id", "client_iri", pl.lit(via).alias("via"))
+        for column, clients, via in (
+            ("payer_iban", sole_payers, VIA_LEARNED_IBAN),
+            ("account", virtual.rename({"account": _KEY}), VIA_VIRTUAL_ACCOUNT),
+        )
+        if not clients.is_empty()  # nothing to look up: no need to read every line's account
+    ]
+    schema = {"line_id": incoming.schema["line_id"], "client_iri": sole_payers.schema["client_iri"], "via": pl.String}
+    return pl.concat(leads) if leads else pl.DataFrame(schema=schema)
 
 
 def virtual_evidence(pairs: pl.DataFrame, virtual: pl.DataFrame) -> pl.DataFrame:

@@ -92,7 +92,7 @@ def match_tables(
     sets = combined_options(incoming, books, pairs, leads, rules)
     options, members, names = build_options(pairs, sets, lines, every_invoice)
     options = with_evidence(options, lines, every_invoice, learned, virtual, rules.aliases)
-    refs = lines.join(line_keys, on="line_id").select("line_id", pl.coalesce("bank_ref", "key").alias("ref"))
+    refs = lines.select("line_id", pl.coalesce("bank_ref", pl.lit(line_keys["key"])).alias("ref"))
     decided = _decide(_score(options, rules), members, names, books, refs, rules)
     left = incoming.join(decided.select("line_id").unique(), on="line_id", how="anti")
     not_open = _naming_invoices_not_open(left, named, every_invoice.filter(pl.col("open_units") <= 0))
@@ -226,11 +226,10 @@ def _amount_pairs(incoming: pl.DataFrame, books: pl.DataFrame, leads: pl.DataFra
     """(line, invoice) pairs with the exact open amount, in the same currency, where few invoices share it;
     and, whatever the sharing, among the invoices of a client the line's payer points to (`leads`)."""
     keys = ["invoice_currency", "open_units"]
-    shared = books.group_by(keys).agg(pl.len().alias("sharing"))
-    usable = books.join(shared.filter(pl.col("sharing") <= rules.max_amount_candidates), on=keys)
-    by_amount = incoming.join(
-        usable.select("iri", *keys), left_on=["line_currency", "line_units"], right_on=keys
-    ).select("line_id", "iri")
+    usable = books.select("iri", *keys).filter(pl.len().over(keys) <= rules.max_amount_candidates)
+    by_amount = incoming.join(usable, left_on=["line_currency", "line_units"], right_on=keys).select("line_id", "iri")
+    if leads.is_empty():
+        return by_amount  # each invoice once per line already
     by_client = (
         leads.join(incoming.select("line_id", "line_currency", "line_units"), on="line_id")
         .join(
