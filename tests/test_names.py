@@ -10,6 +10,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 from rapidfuzz import fuzz
 
+from reconcile.matching.name_scores import score_name_pairs
 from reconcile.matching.names import (
     DIFFERENT,
     DIFFERS_IN_NUMBER,
@@ -23,7 +24,6 @@ from reconcile.matching.names import (
     SAME,
     TRUNCATED,
     NameEvidence,
-    compare_name_pairs,
     compare_names,
     line_payer,
     payer_from_remittance,
@@ -212,7 +212,7 @@ def test_a_missing_name_is_missing(payer, client):
     assert compare_names(payer, client) == NameEvidence(0.0, MISSING)
 
 
-# --- compare_name_pairs ------------------------------------------------------------------------------------
+# --- score_name_pairs (reconcile.matching.name_scores) ----------------------------------------------------
 
 PAIRS = [
     ("ACME SP Z O O", "Acme sp. z o.o."),
@@ -222,31 +222,16 @@ PAIRS = [
     ("Kowalski Jan", "Kowalska Anna"),
     ("KOWALSKI J", "Jan Kowalski"),
     ("ACME POLSKA", "Beta Polska Sp. z o.o."),
+    ("ACME\0 SP Z O O", "Acme sp. z o.o."),
     (None, "Acme"),
 ]
 
 
-def test_pairs_compare_as_one_by_one():
-    scores, levels = compare_name_pairs([p for p, _ in PAIRS], [c for _, c in PAIRS])
-    assert [NameEvidence(s, lv) for s, lv in zip(scores, levels, strict=True)] == [
-        compare_names(p, c) for p, c in PAIRS
-    ]
-    assert set(levels) <= set(NAME_LEVELS)
-
-
-def test_a_name_with_a_control_character_compares_in_a_batch_too():
-    scores, levels = compare_name_pairs(["ACME\0 SP Z O O", "ACME"], ["Acme sp. z o.o.", "Acme"])
-    assert (scores, levels) == ([1.0, 1.0], [SAME, SAME])
-
-
-def test_an_empty_batch_gives_empty_columns():
-    assert compare_name_pairs([], []) == ([], [])
-    assert compare_name_pairs([None], [""]) == ([0.0], [MISSING])
-
-
-def test_pairs_must_be_aligned():
-    with pytest.raises(ValueError, match="2 payers but 1 clients"):
-        compare_name_pairs(["A", "B"], ["A"])
+def test_a_table_of_pairs_compares_as_one_by_one():
+    scored = score_name_pairs(pl.DataFrame(PAIRS, schema=["payer", "client_name"], orient="row"))
+    got = [NameEvidence(s, lv) for s, lv in scored.select("name_similarity", "name_level").iter_rows()]
+    assert got == [compare_names(p, c) for p, c in PAIRS]
+    assert set(scored["name_level"]) <= set(NAME_LEVELS)
 
 
 # --- payer_from_remittance ---------------------------------------------------------------------------------

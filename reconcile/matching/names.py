@@ -27,7 +27,6 @@ _MORE_LETTERS = str.maketrans(
 _DIGRAPHS = str.maketrans({"ä": "ae", "Ä": "AE", "ö": "oe", "Ö": "OE", "ü": "ue", "Ü": "UE", "ø": "oe",
                            "Ø": "OE", "å": "aa", "Å": "AA"})  # fmt: skip
 _ASCII_NON_ALNUM = re.compile(r"[^0-9A-Z]+")
-_ASCII_NON_ALNUM_OR_END = re.compile(r"[^0-9A-Z\0]+")
 _DIGITS_AND_LETTERS = re.compile(r"(?<=[A-Z])(?=[0-9])|(?<=[0-9])(?=[A-Z])")
 
 # Legal forms as people write them; each is folded into a word sequence and dropped only as a whole.
@@ -106,16 +105,17 @@ KEY_FILLER_WORDS = frozenset(
 )
 
 
-def _strip_legal_forms(words: list[str]) -> list[str]:
-    """Drop whole legal-form sequences from the end (repeatedly: "GmbH & Co. KG") and the known leading ones.
+def _core_span(words: Sequence[str]) -> tuple[int, int]:
+    """Where the name is once whole legal-form sequences are dropped from the end (repeatedly: "GmbH & Co.
+    KG") and the known leading ones from the start.
 
     A single letter is never a form by itself, and a form spelt in single letters ("S A", "A S", "B V") is
     dropped only from the end: "Nowak A/S" loses its form, "A. S. Watson" keeps its initials. At least one
     word always stays.
     """
-    if words[-1] not in _TRAILING and words[0] not in _LEADING:  # most names: nothing to look at
-        return words
     end = len(words)
+    if words[-1] not in _TRAILING and words[0] not in _LEADING:  # most names: nothing to look at
+        return 0, end
     stripped = True
     while stripped and end > 1:
         stripped = False
@@ -128,7 +128,7 @@ def _strip_legal_forms(words: list[str]) -> list[str]:
     start = 0
     while start < end - 1 and words[start] in _LEADING:
         start += 1
-    return words[start:end]
+    return start, end
 
 
 def _words(folded: str) -> list[str]:
@@ -140,15 +140,23 @@ def _words(folded: str) -> list[str]:
     ]
 
 
+def key_positions(words: Sequence[str]) -> Sequence[int]:
+    """Where the words that identify a payer are: no legal form, no "and"; in their order, never empty.
+
+    Decided by the KEY_FILLER_WORDS alone: any other word may be replaced by a placeholder outside them
+    ("#"), which lets a columnar engine decide each distinct pattern of filler words once.
+    """
+    start, end = _core_span(words)
+    core = range(start, end)
+    if _CONNECTORS.isdisjoint(words[start:end]):
+        return core
+    return [i for i in core if words[i] not in _CONNECTORS] or range(len(words))
+
+
 def _key_words(folded: str) -> list[str]:
-    """The words that identify a payer: no legal form, no "and", sorted."""
+    """The words that identify a payer, sorted."""
     words = _words(folded)
-    if not words:
-        return words
-    core = _strip_legal_forms(words)
-    if not _CONNECTORS.isdisjoint(core):
-        core = [w for w in core if w not in _CONNECTORS] or words
-    return sorted(core)
+    return sorted(map(words.__getitem__, key_positions(words))) if words else words
 
 
 def payer_key(name: str | None) -> str:
@@ -206,8 +214,12 @@ class _Name(NamedTuple):
     alt_letters: str | None = None
 
 
-def _letters(key: str) -> str:
-    return " ".join(w for w in key.split() if not w.isdigit())
+def _numbers_and_letters(key: str) -> tuple[str, str]:
+    """The key's numbers ("" when it has none) and the rest of its words."""
+    if key.replace(" ", "").isalpha():
+        return "", key
+    words = key.split()
+    return " ".join(w for w in words if w.isdigit()), " ".join(w for w in words if not w.isdigit())
 
 
 def _prepare(name: str | None, folded: str | None = None) -> _Name | None:
@@ -217,10 +229,7 @@ def _prepare(name: str | None, folded: str | None = None) -> _Name | None:
     key = " ".join(_key_words(folded))
     if not key:
         return None
-    numbers, letters = "", key
-    if not key.replace(" ", "").isalpha():
-        numbers = " ".join(w for w in key.split() if w.isdigit())
-        letters = _letters(key)
+    numbers, letters = _numbers_and_letters(key)
     cut = len(name.strip()) in _CUT_OR_TRIMMED
     if not name.isascii():
         composed = unicodedata.normalize("NFC", name)
@@ -228,25 +237,8 @@ def _prepare(name: str | None, folded: str | None = None) -> _Name | None:
         if spelt != composed:
             alt_folded = _ascii_fold(spelt)
             alt = " ".join(_key_words(alt_folded))
-            return _Name(
-                key, folded, numbers, letters, cut, alt, alt_folded, _letters(alt) if numbers else alt
-            )
+            return _Name(key, folded, numbers, letters, cut, alt, alt_folded, _numbers_and_letters(alt)[1])
     return _Name(key, folded, numbers, letters, cut)
-
-
-def _prepare_many(names: list[str | None]) -> dict[str | None, _Name | None]:
-    """Distinct names prepared; the ASCII ones folded in one pass over their joined text."""
-    plain = [n for n in names if n and n.isascii()]
-    joined = "\0".join(plain)
-    if plain and joined.count("\0") == len(plain) - 1:
-        folded = _ASCII_NON_ALNUM_OR_END.sub(" ", joined.upper()).split("\0")
-        prepared: dict[str | None, _Name | None] = {
-            n: _prepare(n, f.strip()) for n, f in zip(plain, folded, strict=True)
-        }
-    else:
-        prepared = {n: _prepare(n) for n in plain}
-    prepared.update((n, _prepare(n)) for n in names if not (n and n.isascii()))
-    return prepared
 
 
 _prepare_cached = lru_cache(maxsize=65536)(_prepare)
@@ -324,7 +316,8 @@ def _cut_by_bank(payer: _Name, client: _Name) -> bool:
 
 
 def _compare(payer: _Name | None, client: _Name | None) -> tuple[float, str]:
-    """The level and score of one prepared pair; the hot loop of compare_name_pairs, so flat on purpose."""
+    """The level and score of one prepared pair: the one statement of the rules, which score_name_pairs
+    shortcuts for the common levels; flat on purpose, as it runs for every pair the shortcuts leave."""
     if payer is None or client is None:
         return _MISSING_EVIDENCE
     key, other = payer.key, client.key
@@ -376,22 +369,6 @@ def compare_names(payer: str | None, client: str | None) -> NameEvidence:
     exactly the wrong client.
     """
     return NameEvidence(*_compare(_prepare_cached(payer), _prepare_cached(client)))
-
-
-def compare_name_pairs(
-    payers: Sequence[str | None], clients: Sequence[str | None]
-) -> tuple[list[float], list[str]]:
-    """compare_names over aligned pairs, as two columns; each distinct name is prepared once per call.
-
-    The caller passes distinct (payer, client) pairs; a whole-table cdist would be all pairs, N x M.
-    rapidfuzz's cpdist (aligned pairs) needs numpy, which reconcile does not install, and would only speed
-    up the ratio: the levels around it are the cost.
-    """
-    if len(payers) != len(clients):
-        raise ValueError(f"{len(payers)} payers but {len(clients)} clients: pairs must be aligned")
-    prepared = _prepare_many(list(dict.fromkeys([*payers, *clients])))
-    compared = list(map(_compare, map(prepared.__getitem__, payers), map(prepared.__getitem__, clients)))
-    return [score for score, _ in compared], [level for _, level in compared]
 
 
 # Where a remittance text names the payer. US wires: Chase ("ORIG:"), Fedwire/CHIPS tags ("ORG="), "B/O"

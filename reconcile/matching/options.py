@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import polars as pl
 
-from reconcile.matching.names import compare_name_pairs
+from reconcile.matching.name_scores import score_name_pairs
 from reconcile.matching.payer_lists import alias_names
 from reconcile.matching.payers import compact, learned_evidence, virtual_evidence
 from reconcile.matching.reference_join import REF_STRENGTH
@@ -165,7 +165,7 @@ def with_evidence(
 ) -> pl.DataFrame:
     """The options with what is known of their payer for their client: iban_level and iban_count
     (payers.learned_evidence), virtual_account (payers.virtual_evidence), name_similarity and name_level
-    (names.compare_names, of the payer's name, or of the client's own for an alias of the rules)."""
+    (name_scores.score_name_pairs, of the payer's name, or of the client's own for an alias of the rules)."""
     if learned is None or learned.is_empty():
         options = options.with_columns(
             pl.lit(None, dtype=pl.String).alias("iban_level"), pl.lit(0, dtype=pl.Int64).alias("iban_count")
@@ -224,10 +224,5 @@ def _name_evidence(
     )
     if "client_iri" in keys:
         texts = alias_names(texts.with_columns(pl.lit(None, dtype=pl.String).alias("payer_iban")), aliases)
-    scores, levels = compare_name_pairs(texts["payer"].to_list(), texts["client_name"].to_list())
-    scored = texts.select(
-        *keys,
-        pl.Series("name_similarity", scores, dtype=pl.Float64),
-        pl.Series("name_level", levels, dtype=pl.String),
-    )
+    scored = score_name_pairs(texts.select(*keys, "payer", "client_name")).drop("payer", "client_name")
     return options.join(scored, on=keys, how="left", maintain_order="left").drop("client_iri", strict=False)
