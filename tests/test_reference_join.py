@@ -65,6 +65,67 @@ def test_number_that_lost_its_prefix_is_not_read_across_a_number_found_as_writte
     }
 
 
+# -- how a number is spelled: accents, long numbers -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "accented",
+    [
+        "Zapłata za fakturę FV/2026/04/0123",  # letters with accents, and Ł that NFKD leaves as it is
+        "Straße, Rechnung FV/2026/04/0123",
+        "Faktura ＦＶ/２０２６/０４/０１２３",  # full-width letters and digits NFKD reads as ASCII
+        "Re\u0301gle\u0301 FV/2026/04/0123",  # accents written as combining marks
+    ],
+)
+def test_a_title_with_accents_names_the_invoice_as_its_plain_spelling_does(accented):
+    # Both titles in one table: titles that are not ASCII are folded apart from the others.
+    line_table, invoice_table = frames(
+        [line("100.00", accented), line("100.00", "Faktura FV/2026/04/0123")], [invoice(1, FV, "100.00")]
+    )
+    pairs = reference_pairs(_prepare_lines(line_table), _prepare_invoices(invoice_table), RULES)
+    both = [("/invoices/1", "invoice_number", "FV 2026 04 0123")] * 2
+    assert pairs.select("iri", "ref_kind", "ref_text").rows() == both
+
+
+def test_an_invoice_number_with_a_letter_nfkd_leaves_is_found_in_its_plain_spelling():
+    assert found([line("100.00", "Rg. 123/L/2026")], [invoice(1, "Rg.123/Ł/2026", "100.00")]) == {
+        ("/invoices/1", "invoice_number", "RG 123 L 2026")
+    }
+
+
+# Numbers up to 20 characters are joined to titles as integers, longer ones as text: both alike. With these
+# tails, FV/2026/04/0123 has 12, 20, 21 and 25 characters.
+@pytest.mark.parametrize("tail", ["", "/ABCDEFGH", "/ABCDEFGHI", "/ABCDEFGHIJKLM"])
+@pytest.mark.parametrize(
+    ("title", "kind", "text"),
+    [
+        ("Faktura FV/2026/04/0123", "invoice_number", "FV 2026 04 0123"),
+        ("Faktura FV 2026 4 123", "invoice_number_loose", "FV 2026 4 123"),
+        ("Faktura 2026/04/0123", "invoice_number_loose", "2026 04 0123"),
+        ("XY 2026/04/0123", None, None),  # after what may be another prefix
+    ],
+)
+def test_long_numbers_are_read_as_short_ones_are(tail, title, kind, text):
+    invoices = [invoice(1, FV + tail, "100.00"), invoice(2, "FV/2026/04/0124" + tail, "100.00")]
+    spelled = tail.replace("/", " ")
+    expected = {("/invoices/1", kind, text + spelled)} if kind else set()
+    assert found([line("100.00", title + tail)], invoices) == expected
+
+
+def test_numbers_joined_as_text_give_what_numbers_joined_as_integers_give(monkeypatch):
+    # The benchmark's corpus (every kind of title) read twice: numbers up to 20 characters as integers, then
+    # with that bound at 8, most of them as text.
+    from benchmarks.corpus import make_corpus
+    from reconcile.matching import reference_join
+
+    corpus = make_corpus(1500, 1500, 7)
+    incoming, books = _prepare_lines(corpus.line_frame()), _prepare_invoices(corpus.invoice_frame())
+    as_integers = reference_pairs(incoming, books, RULES).sort("line_id", "iri")
+    monkeypatch.setattr(reference_join, "_CODED", 8)
+    assert as_integers.height > 500
+    assert reference_pairs(incoming, books, RULES).sort("line_id", "iri").equals(as_integers)
+
+
 # -- near misses -------------------------------------------------------------------------------------------
 
 

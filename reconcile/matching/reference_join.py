@@ -5,8 +5,8 @@ names, found by joins.
 strongest kind of reference found for it (`ref_kind`, REF_STRENGTH) and the text a person wrote there
 (`ref_text`):
 - the invoice's number among the title's runs of consecutive words, as written (`invoice_number`), with its
-  leading zeros dropped or without its leading prefix word (`invoice_number_loose`); only runs whose length
-  is some key's length are built;
+  leading zeros dropped or without its leading prefix word (`invoice_number_loose`); runs and numbers are
+  joined as integers (_run_ids), and only runs that look like some number are put together;
 - a short number (under `min_reference_length`) only where it stands alone: the whole title, the whole
   structured reference, or a split-payment INV field;
 - the invoice's KSeF number with a valid checksum (`ksef`);
@@ -14,12 +14,12 @@ strongest kind of reference found for it (`ref_kind`, REF_STRENGTH) and the text
   (`creditor_reference`; how it is built is an assumption: reconcile.flowtly.assumptions);
 - on a line that names no invoice otherwise, a number one character off the invoice's, when no other open
   invoice is that close and the line pays the invoice's open amount (`invoice_number_near`).
-No loop over lines in Python but for the few titles that may hold a KSeF number or a creditor reference.
+No loop over lines in Python but for the few titles that may hold a creditor reference.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 import polars as pl
 
@@ -57,6 +57,20 @@ _LINE_MONEY, _INVOICE_MONEY = ["line_currency", "line_units"], ["invoice_currenc
 # How much longer than the longest short invoice number a title may be and still hold nothing else but
 # words like "faktura nr" around it.
 _TITLE_WORDS_ROOM = 40
+# A number of up to _CODED letters and digits is one Int128 (_run_ids), so that titles are joined to numbers
+# on integers, not on text: its place in shortlex order (under 36**21 / 35), shifted by _CODED bits to hold
+# where its pieces end. Longer numbers (rare) are joined as text (_text_runs).
+_CODED = 20
+_POWERS_OF_36 = pl.Series([36**k for k in range(_CODED + 1)], dtype=pl.Int128)
+_POWERS_OF_2 = pl.Series([2**k for k in range(_CODED + 1)], dtype=pl.Int64)
+_SHORTER = pl.Series([(36**k - 1) // 35 for k in range(_CODED + 1)], dtype=pl.Int128)  # texts shorter than k
+# How a run names a number: as written, with leading zeros dropped, or without its prefix word.
+_READING = pl.Enum(["written", "loose", "lost"])
+# A run found, however: its pieces' rows (from `row` to before `end`), the invoice, and how it names it.
+_RUN = ["row", "end", "iri", "reading"]
+# The lazy queries here are collected by the streaming engine, which shares their rows out among the cores.
+_ENGINE: Final = "streaming"
+_Frame = TypeVar("_Frame", pl.DataFrame, pl.LazyFrame)
 
 
 def reference_pairs(incoming: pl.DataFrame, books: pl.DataFrame, rules: Rules) -> pl.DataFrame:
@@ -66,15 +80,10 @@ def reference_pairs(incoming: pl.DataFrame, books: pl.DataFrame, rules: Rules) -
     whole_title and whole_reference; `books` has iri, invoice_name, invoice_currency, open_units and
     ksef_number.
     """
-    keys = _invoice_keys(books)
-    pieces = _title_pieces(incoming)
-    found = pl.concat(
-        [
-            _ksef_pairs(incoming, books),
-            _creditor_pairs(incoming, keys),
-            _number_pairs(incoming, pieces, keys, rules),
-        ]
+    keys, pieces, ksef = pl.collect_all(
+        [_invoice_keys(books), _title_pieces(incoming), _ksef_pairs(incoming, books)], engine=_ENGINE
     )
+    found = pl.concat([ksef, _creditor_pairs(incoming, keys), _number_pairs(incoming, pieces, keys, rules)])
     near = _near_pairs(incoming, pieces, keys, found, rules)
     return _strongest(pl.concat([found, near]))
 
@@ -97,17 +106,22 @@ def _strongest(found: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+# -- pieces of titles and of invoice numbers -------------------------------------------------------------
+
+
 def _folded_tokens(text: pl.Expr) -> pl.Expr:
-    """The text's upper-case ASCII letter-and-digit runs (reconcile.matching.text.tokens, on a column)."""
+    """The text's upper-case ASCII letter-and-digit runs (reconcile.matching.text.tokens, on a column).
+    Accents are taken off only where the text is not ASCII (it has more bytes than characters): on the
+    others, most texts, that costliest step would change nothing."""
     specials, plain = zip(*SPECIAL_LETTERS.items(), strict=True)
-    folded = (
-        text.fill_null("")
-        .str.replace_many(list(specials), list(plain))
+    text = text.fill_null("")
+    accented = pl.when(text.str.len_bytes() > text.str.len_chars()).then(text)
+    unaccented = (
+        accented.str.replace_many(list(specials), list(plain))
         .str.normalize("NFKD")
         .str.replace_all(r"\p{Mn}", "")
-        .str.to_uppercase()
     )
-    return folded.str.extract_all(r"[0-9A-Z]+")
+    return pl.coalesce(unaccented, text).str.to_uppercase().str.extract_all(r"[0-9A-Z]+")
 
 
 def _loose(piece: pl.Expr) -> pl.Expr:
@@ -120,16 +134,17 @@ def _loose(piece: pl.Expr) -> pl.Expr:
     )
 
 
-def _invoice_keys(books: pl.DataFrame) -> pl.DataFrame:
-    """Each invoice's exact key (its pieces run together), loose key (leading zeros dropped), first piece,
-    width in pieces, name and open amount, for those with a digit in their number (a number of words only
-    would match ordinary words of titles)."""
+def _invoice_keys(books: pl.DataFrame) -> pl.LazyFrame:
+    """Each invoice's exact key (its pieces run together), its pieces, the first of them (`prefix`) and
+    their number (`width`), name and open amount, for those with a digit in their number (a number of
+    words only would match ordinary words of titles)."""
     return (
-        books.with_columns(_folded_tokens(pl.col("invoice_name")).alias("pieces"))
+        books.lazy()
+        .with_columns(_folded_tokens(pl.col("invoice_name")).alias("pieces"))
         .select(
             "iri",
             pl.col("pieces").list.join("").alias("exact"),
-            pl.col("pieces").list.eval(_loose(pl.element())).list.join("-").alias("loose"),
+            "pieces",
             pl.col("pieces").list.first().alias("prefix"),
             pl.col("pieces").list.len().alias("width"),
             pl.col("invoice_name").alias("text"),
@@ -140,6 +155,98 @@ def _invoice_keys(books: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def _title_pieces(incoming: pl.DataFrame) -> pl.LazyFrame:
+    """Every title's pieces in order, one row each: its `row` here, the piece before it in its title
+    (`before`), its measures (_measured) and the base-36 digits it starts with (`first`; `loose_first`
+    with leading zeros dropped) and ends with (`last`)."""
+    # The digits of a KSeF number (its NIP, its date) are no invoice number of their own.
+    text = pl.col("text").str.replace_all(f"(?i){_KSEF_RUN}", " ")
+    line, piece = pl.col("line_id"), pl.col("piece")
+    pieces = (
+        incoming.lazy()
+        .select("line_id", _folded_tokens(text).alias("piece"))
+        .explode("piece")
+        .drop_nulls("piece")
+        .with_row_index("row")
+        .with_columns(pl.when(line.shift(1) == line).then(piece.shift(1)).alias("before"))
+    )
+    value = pl.col("value")
+    return _measured(pieces).with_columns(
+        _first_digit(value, pl.col("size")).alias("first"),
+        _first_digit(value, pl.col("loose_size")).alias("loose_first"),
+        _last_digit(value).alias("last"),
+    )
+
+
+def _measured(pieces: pl.LazyFrame) -> pl.LazyFrame:
+    """`pieces` with each piece's `size`, its size with leading zeros dropped (`loose_size`, see _loose),
+    and its `value` as a number in base 36, which dropping zeros leaves as it is."""
+    piece = pl.col("piece")
+    zeros = pl.when(piece.str.starts_with("0")).then(piece)  # the few pieces _loose changes
+    size = piece.str.len_bytes()  # pieces are ASCII
+    return pieces.with_columns(
+        size.alias("size"),
+        pl.when(zeros.str.contains(r"^[0-9]+$"))
+        .then(zeros.str.strip_chars_start("0").str.len_bytes().clip(lower_bound=1))
+        .otherwise(size)
+        .alias("loose_size"),
+        piece.str.to_integer(base=36, dtype=pl.Int128, strict=False).alias("value"),  # null past 2**127
+    )
+
+
+def _first_digit(value: pl.Expr, size: pl.Expr) -> pl.Expr:
+    """The first base-36 digit of a text of `size` characters and base-36 `value`; past _CODED + 1
+    characters, where no run gets an id, a digit of no matter or null."""
+    return (value // pl.lit(_POWERS_OF_36).gather((size - 1).clip(0, _CODED))).cast(pl.Int8, strict=False)
+
+
+def _last_digit(value: pl.Expr) -> pl.Expr:
+    """The last base-36 digit of a text of base-36 `value`."""
+    return (value % 36).cast(pl.Int8)
+
+
+# -- invoice numbers in titles ---------------------------------------------------------------------------
+
+
+def _number_pairs(
+    incoming: pl.DataFrame, pieces: pl.DataFrame, all_keys: pl.DataFrame, rules: Rules
+) -> pl.DataFrame:
+    """(line, invoice) pairs whose title names the invoice's number: as written, with its zeros dropped, or
+    without its prefix word where that is what no other open invoice's number becomes."""
+    min_length = rules.min_reference_length
+    short = pl.col("exact").str.len_chars() < min_length
+    alone = _whole_pairs(incoming, all_keys.filter(short, pl.col("exact").str.len_chars() >= SHORT_MIN))
+    keys = all_keys.filter(~short)
+    unprefixed = _lost_prefix_keys(keys, min_length)
+    width = _widest(keys)
+    runs = pl.concat(
+        [
+            _coded_runs(pieces, keys, unprefixed, width, min_length),
+            _text_runs(pieces, keys, unprefixed, width, min_length),
+        ]
+    )
+    reading = pl.col("reading")
+    written = runs.filter(reading == "written")
+    covered = _covered(written, pieces.height)
+    # A run that is, or overlaps, some invoice's number as written is not also another's with zeros
+    # dropped: "Inv 2026-1912" names 2026-1912 (perhaps paid), not INV-2026-01912.
+    loose = _clear_of(runs.filter(reading == "loose"), covered)
+    lost = _after_no_other_prefix(_clear_of(runs.filter(reading == "lost"), covered), unprefixed, pieces)
+    found = _outermost(pl.concat([written, loose, lost]), written, pieces.height)
+    kind = (
+        pl.when(reading == "written").then(pl.lit("invoice_number")).otherwise(pl.lit("invoice_number_loose"))
+    )
+    found = found.with_columns(
+        pieces["line_id"].gather(found["row"]).alias("line_id"), kind.alias("ref_kind")
+    )
+    return pl.concat([_spelled(found, pieces).select("line_id", "iri", "ref_kind", "ref_text"), alone])
+
+
+def _widest(keys: pl.DataFrame) -> int:
+    """The most pieces any key has: the longest run of a title worth building."""
+    return int(keys.select(pl.col("width").max()).item() or 1) if keys.height else 0
+
+
 def _lost_prefix_keys(keys: pl.DataFrame, min_length: int) -> pl.DataFrame:
     """Each invoice's key without its leading letters-only piece (FV/2026/04/0123 -> 2026040123), where
     what is left still has `min_length` characters and no other open invoice's key becomes the same without
@@ -147,46 +254,187 @@ def _lost_prefix_keys(keys: pl.DataFrame, min_length: int) -> pl.DataFrame:
     it is another invoice's key as written, that one is found: see `_clear_of`.)"""
     rest = pl.col("exact").str.slice(pl.col("prefix").str.len_chars())
     return (
-        keys.filter(pl.col("prefix").str.contains(r"^[A-Z]+$"))
+        keys.lazy()
+        .filter(pl.col("prefix").str.contains(r"^[A-Z]+$"))
         .select("iri", rest.alias("exact"), "prefix")
         .filter(pl.col("exact").str.len_chars() >= min_length)
-        .filter(pl.col("exact").is_unique())
+        .filter(pl.len().over("exact") == 1)
+        .collect()
     )
 
 
-def _title_pieces(incoming: pl.DataFrame) -> pl.DataFrame:
-    """Every title's pieces in order, one row each: where in its title the piece stands (`start`), the piece
-    and the piece with its leading zeros dropped, their lengths, whether it holds a digit, and the piece
-    before it in its title (`before`)."""
-    # The digits of a KSeF number (its NIP, its date) are no invoice number of their own.
-    text = pl.col("text").str.replace_all(f"(?i){_KSEF_RUN}", " ")
-    return (
-        incoming.select("line_id", _folded_tokens(text).alias("piece"))
-        .with_columns(pl.int_ranges(0, pl.col("piece").list.len()).alias("start"))
-        .explode("piece", "start")
-        .drop_nulls("piece")
-        .with_columns(_loose(pl.col("piece")).alias("loose_piece"))
-        .with_columns(
-            pl.col("piece").str.len_chars().alias("size"),
-            pl.col("loose_piece").str.len_chars().alias("loose_size"),
-            pl.col("piece").str.contains(r"[0-9]").alias("digit"),
-            pl.when(pl.col("start") > 0).then(pl.col("piece").shift(1)).alias("before"),
+def _reading(name: str) -> pl.Expr:
+    """How the runs of a join name their numbers (_READING)."""
+    return pl.lit(name, dtype=_READING).alias("reading")
+
+
+def _as_written(keys: pl.LazyFrame, unprefixed: pl.LazyFrame) -> pl.LazyFrame:
+    """The numbers of `keys` as written and without their prefix word (`exact`, `reading`)."""
+    return pl.concat(
+        [
+            keys.select("iri", "exact", _reading("written")),
+            unprefixed.join(keys, on="iri", how="semi").select("iri", "exact", _reading("lost")),
+        ]
+    )
+
+
+def _coded_runs(
+    pieces: pl.DataFrame, keys: pl.DataFrame, unprefixed: pl.DataFrame, width: int, min_length: int
+) -> pl.DataFrame:
+    """The runs of titles that name numbers of at most _CODED characters as written, with their zeros
+    dropped or without their prefix word, joined to them on integers (_run_ids)."""
+    keys = keys.filter(pl.col("exact").str.len_bytes() <= _CODED)
+    if keys.is_empty():
+        return _no_runs(keys)
+    written, loose = pl.collect_all([_written_ids(keys, unprefixed), _key_runs(keys)], engine=_ENGINE)
+    looks = {  # what the numbers' runs look like
+        "size": written["size"],
+        "loose_size": loose["loose_size"],
+        "first": pl.concat([written["first"], loose["loose_first"]]),
+        "last": written["last"],
+    }
+    runs = _title_runs(pieces, looks, width, min_length).collect(engine=_ENGINE).lazy()
+    as_written = runs.join(written.lazy().select("iri", "reading", "written_id"), on="written_id")
+    as_loose = runs.join(loose.lazy().select("iri", _reading("loose"), "loose_id"), on="loose_id")
+    return pl.concat([as_written.select(_RUN), as_loose.select(_RUN)]).collect(engine=_ENGINE)
+
+
+def _written_ids(keys: pl.DataFrame, unprefixed: pl.DataFrame) -> pl.LazyFrame:
+    """The numbers as written and without their prefix word (`reading`), with their size, id
+    (_shortlex) and first and last base-36 digits."""
+    written = _as_written(keys.lazy(), unprefixed.lazy())
+    size, value = pl.col("exact").str.len_bytes(), pl.col("exact").str.to_integer(base=36, dtype=pl.Int128)
+    return written.select(
+        "iri",
+        "reading",
+        size.alias("size"),
+        _shortlex(value, size).alias("written_id"),
+        _first_digit(value, size).alias("first"),
+        _last_digit(value).alias("last"),
+    )
+
+
+def _key_runs(keys: pl.DataFrame) -> pl.LazyFrame:
+    """Each number's pieces run together, told apart as a title's runs are (_run_ids), with the base-36
+    digit they start with when leading zeros are dropped."""
+    exploded = keys.lazy().select(pl.col("pieces").alias("piece")).explode("piece").with_row_index("row")
+    pieces = _measured(exploded).collect(engine=_ENGINE)
+    heads = keys.lazy().select("iri", "width", (pl.col("width").cum_sum() - pl.col("width")).alias("row"))
+    value, loose_size = (pl.lit(pieces[column]).gather(pl.col("row")) for column in ("value", "loose_size"))
+    runs = []
+    for count in range(1, _widest(keys) + 1):
+        run = _run_ids(pieces, count)
+        runs.append(
+            heads.filter(pl.col("width") == count).select(
+                "iri",
+                run["loose_size"].alias("loose_size"),
+                run["loose_id"].alias("loose_id"),
+                _first_digit(value, loose_size).alias("loose_first"),
+            )
         )
+    return pl.concat(runs)
+
+
+def _title_runs(
+    pieces: pl.DataFrame, looks: dict[str, pl.Series], width: int, min_length: int
+) -> pl.LazyFrame:
+    """The runs of up to `width` consecutive pieces of every title, of at least `min_length` characters, that
+    look like some number (`looks`): of one of its sizes as written or loose, starting with a digit some
+    number or its loose reading starts with and ending with one some number ends with; with their ids."""
+    some = {look: values.unique().implode() for look, values in looks.items()}
+    runs = []
+    for count in range(1, width + 1):
+        ahead, last = range(count), count - 1
+        size = pl.sum_horizontal([pl.col("size").shift(-k) for k in ahead])
+        loose_size = pl.sum_horizontal([pl.col("loose_size").shift(-k) for k in ahead])
+        heads = pieces.lazy().filter(
+            pl.col("line_id").shift(-last) == pl.col("line_id"),  # the run stays in its title
+            size >= min_length,
+            size.is_in(some["size"]) | loose_size.is_in(some["loose_size"]),
+            pl.col("first").is_in(some["first"]) | pl.col("loose_first").is_in(some["first"]),
+            pl.col("last").shift(-last).is_in(some["last"]),
+        )
+        run = _run_ids(pieces, count)
+        runs.append(
+            heads.select(
+                "row",
+                (pl.col("row") + count).alias("end"),
+                run["written_id"].alias("written_id"),
+                run["loose_id"].alias("loose_id"),
+            )
+        )
+    return pl.concat(runs)
+
+
+def _run_ids(pieces: pl.DataFrame, count: int) -> dict[str, pl.Expr]:
+    """Of the run of `count` pieces starting at each `row` of `pieces` (_measured): its `loose_size` and two
+    integers that tell runs apart, `written_id`, the place in shortlex order of its pieces run together
+    (_shortlex), and `loose_id`, the same with leading zeros dropped, shifted to hold where each piece
+    ends (bit k: k characters before the run's end)."""
+
+    def ahead(column: str, k: int) -> pl.Expr:
+        return pl.lit(pieces[column]).gather(pl.col("row") + k)
+
+    written = loose = ahead("value", 0)
+    ends = pl.lit(1, dtype=pl.Int64)
+    for k in range(1, count):
+        # Past _CODED characters a run gets no id: what is computed for it then is no matter.
+        size, loose_size = (ahead(column, k).clip(upper_bound=_CODED) for column in ("size", "loose_size"))
+        written = written * pl.lit(_POWERS_OF_36).gather(size) + ahead("value", k)
+        loose = loose * pl.lit(_POWERS_OF_36).gather(loose_size) + ahead("value", k)
+        ends = ends * pl.lit(_POWERS_OF_2).gather(loose_size) + 1
+    size, loose_size = (
+        pl.sum_horizontal(ahead(column, k) for k in range(count)) for column in ("size", "loose_size")
+    )
+    return {
+        "loose_size": loose_size,
+        "written_id": _shortlex(written, size),
+        "loose_id": _shortlex(loose, loose_size) * 2**_CODED + ends,
+    }
+
+
+def _shortlex(value: pl.Expr, size: pl.Expr) -> pl.Expr:
+    """A text's place among all texts of letters and digits, shorter ones first, from its `value` in base 36
+    and its `size` (which tells "0123" from "123"); null past _CODED characters."""
+    return pl.when(size <= _CODED).then(value + pl.lit(_SHORTER).gather(size.clip(upper_bound=_CODED)))
+
+
+def _text_runs(
+    pieces: pl.DataFrame, keys: pl.DataFrame, unprefixed: pl.DataFrame, width: int, min_length: int
+) -> pl.DataFrame:
+    """The runs of titles that name numbers of more than _CODED characters (rare) as written, with their
+    zeros dropped or without their prefix word, joined to them as text."""
+    keys = keys.filter(pl.col("exact").str.len_bytes() > _CODED)
+    if keys.is_empty():
+        return _no_runs(keys)
+    written = _as_written(keys.lazy(), unprefixed.lazy()).collect()
+    loose = keys.select("iri", pl.col("pieces").list.eval(_loose(pl.element())).list.join("-").alias("loose"))
+    sizes, loose_sizes = written["exact"].str.len_chars().unique(), loose["loose"].str.len_chars().unique()
+    windows = _title_windows(pieces, sizes, loose_sizes, width, min_length)
+    as_written = windows.join(written, on="exact")
+    as_loose = windows.join(loose, on="loose").with_columns(_reading("loose"))
+    return pl.concat([as_written.select(_RUN), as_loose.select(_RUN)])
+
+
+def _no_runs(keys: pl.DataFrame) -> pl.DataFrame:
+    """No run, typed as the runs found are."""
+    return pl.DataFrame(
+        schema={"row": pl.UInt32, "end": pl.UInt32, "iri": keys.schema["iri"], "reading": _READING}
     )
 
 
 def _title_windows(
     pieces: pl.DataFrame, sizes: pl.Series, loose_sizes: pl.Series, width: int, min_length: int
 ) -> pl.DataFrame:
-    """The runs of up to `width` consecutive pieces of every title that could be a key, with where each
-    starts and ends, the piece before it, and the text a person wrote there.
+    """The runs of up to `width` consecutive pieces of every title that could be a key, with their rows,
+    their title and their text: as written (`exact`), with leading zeros dropped (`loose`), and as a person
+    wrote it (`ref_text`).
 
     A title of n pieces has up to n x width runs; only those of at least `min_length` characters that hold a
     digit and whose length is one of `sizes`, or with zeros dropped one of `loose_sizes`, are built (counted
     from the pieces' lengths, before any text is put together).
     """
-    pieces = pieces.with_row_index("row")
-    columns = {name: pieces[name] for name in ("piece", "loose_piece")}
+    pieces = pieces.with_columns(pl.col("piece").str.contains(r"[0-9]").alias("digit")).with_row_index("at")
     windows = []
     for count in range(1, width + 1):
         ahead = range(count)
@@ -197,31 +445,85 @@ def _title_windows(
             pl.any_horizontal([pl.col("digit").shift(-k) for k in ahead]),
             exact_size >= min_length,
             exact_size.is_in(sizes.implode()) | loose_size.is_in(loose_sizes.implode()),
-        ).select("row", "line_id", "start", "before")
-        parts = {
-            f"{name}{k}": column.gather(heads["row"] + k) for name, column in columns.items() for k in ahead
-        }
+        ).select("at", "row", "line_id")
+        parts = [pl.lit(pieces["piece"].gather(heads["at"] + k)) for k in ahead]
         windows.append(
-            heads.with_columns(**parts).select(
+            heads.select(
                 "line_id",
-                "start",
-                (pl.col("start") + count).alias("end"),
-                "before",
-                pl.concat_str([pl.col(f"piece{k}") for k in ahead]).alias("exact"),
-                pl.concat_str([pl.col(f"loose_piece{k}") for k in ahead], separator="-").alias("loose"),
-                pl.concat_str([pl.col(f"piece{k}") for k in ahead], separator=" ").alias("ref_text"),
+                "row",
+                (pl.col("row") + count).alias("end"),
+                pl.concat_str(parts).alias("exact"),
+                pl.concat_str([_loose(part) for part in parts], separator="-").alias("loose"),
+                pl.concat_str(parts, separator=" ").alias("ref_text"),
             )
         )
     if not windows:
-        return pl.DataFrame(schema={"line_id": pieces.schema["line_id"], "start": pl.Int64, "end": pl.Int64,
-                                    "before": pl.String, "exact": pl.String, "loose": pl.String,
-                                    "ref_text": pl.String})  # fmt: skip
+        return pl.DataFrame(schema={"line_id": pieces.schema["line_id"], "row": pl.UInt32, "end": pl.UInt32,
+                                    "exact": pl.String, "loose": pl.String, "ref_text": pl.String})  # fmt: skip
     return pl.concat(windows)
 
 
-def _widest(keys: pl.DataFrame) -> int:
-    """The most pieces any key has: the longest run of a title worth building."""
-    return int(keys.select(pl.col("width").max()).item() or 1) if keys.height else 0
+def _covered(spans: pl.DataFrame, pieces: int) -> pl.Series:
+    """For each k from 0 to `pieces`, how many of the first k pieces some of `spans` covers: a run of rows
+    [row, end) shares a piece with one where the count grows from row to end."""
+    rows = spans.select(pl.int_ranges("row", "end").explode()).to_series()
+    covered = pl.zeros(pieces, dtype=pl.UInt32, eager=True).scatter(rows, 1)
+    return pl.concat([pl.Series([0], dtype=pl.UInt32), covered.cum_sum()])
+
+
+def _clear_of(runs: pl.DataFrame, covered: pl.Series) -> pl.DataFrame:
+    """The runs that share no piece with a run found as written (`covered`: _covered): in
+    "INV-2026-10145 04.08.2026", 2026 10145 04 is not FV/2026/10/14504 without its prefix."""
+    return runs.filter(covered.gather(runs["end"]) == covered.gather(runs["row"]))
+
+
+def _after_no_other_prefix(
+    runs: pl.DataFrame, unprefixed: pl.DataFrame, pieces: pl.DataFrame
+) -> pl.DataFrame:
+    """The runs read as numbers without their prefix word (`unprefixed`) that stand first in their title or
+    after a title word or a long word: after its own prefix, a number is found as written (FV 2026/04/0123),
+    and after a number or a short word that may be another prefix, it is another document (FK 2026/04/0123
+    is not FV/2026/04/0123)."""
+    before = pl.col("before")
+    return (
+        runs.lazy()
+        .join(unprefixed.lazy().select("iri", "prefix"), on="iri")
+        .with_columns(pl.lit(pieces["before"]).gather(pl.col("row")).alias("before"))
+        .filter(
+            before.ne_missing(pl.col("prefix")),
+            before.is_null()
+            | before.is_in(list(TITLE_WORDS))
+            | (before.str.contains(r"^[A-Z]+$") & (before.str.len_chars() > SHORT_MAX)),
+        )
+        .select(_RUN)
+        .collect()
+    )
+
+
+def _outermost(runs: pl.DataFrame, written: pl.DataFrame, pieces: int) -> pl.DataFrame:
+    """The runs not inside a longer run found as written (`written`): 2026/04/0123 inside FV/2026/04/0123
+    is no reference of its own. Only a run found as written hides others: "INV 2026 2500" read as
+    INV-2026-02500 with its zeros dropped must not hide invoice 2026-2500 written exactly.
+
+    A run is inside a longer one where that starts before it and ends at or after its end, or starts with it
+    and ends after it: the furthest end of the written runs starting at each row tells (a run reaching past
+    a row is in that row's title)."""
+    starting = written.group_by("row").agg(pl.col("end").max())
+    furthest = pl.zeros(pieces, dtype=pl.UInt32, eager=True).scatter(starting["row"], starting["end"])
+    before = pl.concat([pl.Series([0], dtype=pl.UInt32), furthest.cum_max()]).gather(runs["row"])
+    return runs.filter((before < runs["end"]) & (furthest.gather(runs["row"]) <= runs["end"]))
+
+
+def _spelled(runs: pl.DataFrame, pieces: pl.DataFrame) -> pl.DataFrame:
+    """`runs` with the text a person wrote there (`ref_text`): their pieces, spaced."""
+    piece, count = pl.lit(pieces["piece"]), pl.col("end") - pl.col("row")
+    by_count = []
+    for n in runs.select(count.unique()).to_series():
+        spaced = pl.concat_str([piece.gather(pl.col("row") + k) for k in range(n)], separator=" ")
+        by_count.append(runs.lazy().filter(count == n).with_columns(spaced.alias("ref_text")))
+    if not by_count:
+        return runs.with_columns(pl.lit(None, dtype=pl.String).alias("ref_text"))
+    return pl.concat(by_count).collect(engine=_ENGINE)
 
 
 def whole_key(text: pl.Expr) -> pl.Expr:
@@ -243,94 +545,20 @@ def _whole_pairs(incoming: pl.DataFrame, keys: pl.DataFrame) -> pl.DataFrame:
     longest = int(keys.select(pl.col("text").str.len_chars().max()).item())
     digits = keys.select(pl.col("exact").str.extract_all(r"[0-9]+").list.first().unique()).to_series()
     most_digits = int(keys.select(pl.col("exact").str.count_matches(r"[0-9]").max()).item())
+    alone = pl.col("alone")
+    # Digits never fold, and title words hold none: cheap first tests, one after the other, before any
+    # folding.
     stands_alone = (
         incoming.unpivot(["whole_title", "whole_reference"], index="line_id", value_name="alone")
         .drop_nulls("alone")
-        .filter(
-            pl.col("alone").str.len_chars() <= longest + _TITLE_WORDS_ROOM,  # more would not be alone
-            # Digits never fold, and title words hold none: cheap first tests, before any folding.
-            pl.col("alone").str.count_matches(r"[0-9]") <= most_digits,
-            pl.col("alone").str.contains_any(digits.to_list()),
-        )
-        .with_columns(whole_key(pl.col("alone")).alias("exact"))
+        .filter(alone.str.len_chars() <= longest + _TITLE_WORDS_ROOM)  # more would not be alone
+        .filter(alone.str.contains_any(digits.to_list()))
+        .filter(alone.str.count_matches(r"[0-9]") <= most_digits)
+        .with_columns(whole_key(alone).alias("exact"))
     )
     return stands_alone.join(keys.select("iri", "exact"), on="exact").select(
-        "line_id", "iri", pl.lit("invoice_number").alias("ref_kind"), pl.col("alone").alias("ref_text")
+        "line_id", "iri", pl.lit("invoice_number").alias("ref_kind"), alone.alias("ref_text")
     )
-
-
-def _number_pairs(
-    incoming: pl.DataFrame, pieces: pl.DataFrame, all_keys: pl.DataFrame, rules: Rules
-) -> pl.DataFrame:
-    """(line, invoice) pairs whose title names the invoice's number: as written, with its zeros dropped, or
-    without its prefix word where that is what no other open invoice's number becomes."""
-    short = pl.col("exact").str.len_chars() < rules.min_reference_length
-    alone = _whole_pairs(incoming, all_keys.filter(short, pl.col("exact").str.len_chars() >= SHORT_MIN))
-    keys = all_keys.filter(~short)
-    unprefixed = _lost_prefix_keys(keys, rules.min_reference_length)
-    sizes = pl.concat([keys["exact"], unprefixed["exact"]]).str.len_chars().unique()
-    loose_sizes = keys["loose"].str.len_chars().unique()
-    windows = _title_windows(pieces, sizes, loose_sizes, _widest(keys), rules.min_reference_length)
-    exact = windows.join(keys.select("iri", "exact"), on="exact").with_columns(
-        pl.lit("invoice_number").alias("ref_kind")
-    )
-    written = exact.select("line_id", "start", "end").unique()
-    # A run that is, or overlaps, some invoice's number as written is not also another's with zeros
-    # dropped: "Inv 2026-1912" names 2026-1912 (perhaps paid), not INV-2026-01912.
-    loose = _clear_of(windows.join(keys.select("iri", "loose"), on="loose"), written).with_columns(
-        pl.lit("invoice_number_loose").alias("ref_kind")
-    )
-    # After its own prefix, a number is found as written (FV 2026/04/0123).
-    lost = windows.join(unprefixed, on="exact").filter(pl.col("before").ne_missing(pl.col("prefix")))
-    lost = _after_no_other_prefix(_clear_of(lost, written)).with_columns(
-        pl.lit("invoice_number_loose").alias("ref_kind")
-    )
-    found = _outermost(pl.concat([exact, loose, lost.select(loose.columns)]).drop("exact", "loose"))
-    return pl.concat([found.select("line_id", "iri", "ref_kind", "ref_text"), alone])
-
-
-def _after_no_other_prefix(runs: pl.DataFrame) -> pl.DataFrame:
-    """The runs that stand first in their title or after a title word or a long word, never after a
-    number or a short word that may be another prefix: FK 2026/04/0123 is another document than
-    FV/2026/04/0123."""
-    before = pl.col("before")
-    return runs.filter(
-        before.is_null()
-        | before.is_in(list(TITLE_WORDS))
-        | (before.str.contains(r"^[A-Z]+$") & (before.str.len_chars() > SHORT_MAX))
-    )
-
-
-def _clear_of(runs: pl.DataFrame, written: pl.DataFrame) -> pl.DataFrame:
-    """The runs that share no piece with a run found as written: in "INV-2026-10145 04.08.2026", 2026 10145 04
-    is not FV/2026/10/14504 without its prefix."""
-    overlapping = (
-        runs.select("line_id", "start", "end")
-        .join(written, on="line_id", suffix="_written")
-        .filter(pl.col("start") < pl.col("end_written"), pl.col("start_written") < pl.col("end"))
-    )
-    return runs.join(overlapping, on=["line_id", "start", "end"], how="anti")
-
-
-def _outermost(spans: pl.DataFrame) -> pl.DataFrame:
-    """The spans not inside a longer run found as written in the same title: 2026/04/0123 inside
-    FV/2026/04/0123 is no reference of its own. Only a run found as written hides others: "INV 2026 2500"
-    read as INV-2026-02500 with its zeros dropped must not hide invoice 2026-2500 written exactly."""
-    bounds = spans.select("line_id", "start", "end", "ref_kind").unique()
-    outer = bounds.filter(pl.col("ref_kind") == "invoice_number").drop("ref_kind")
-    inner = (
-        bounds.drop("ref_kind")
-        .unique()
-        .join(outer, on="line_id", suffix="_outer")
-        .filter(
-            pl.col("start_outer") <= pl.col("start"),
-            pl.col("end") <= pl.col("end_outer"),
-            (pl.col("end_outer") - pl.col("start_outer")) > (pl.col("end") - pl.col("start")),
-        )
-        .select("line_id", "start", "end")
-        .unique()
-    )
-    return spans.join(inner, on=["line_id", "start", "end"], how="anti")
 
 
 # -- near misses -------------------------------------------------------------------------------------------
@@ -369,7 +597,7 @@ def _near_pairs(
     )
 
 
-def _halved(frame: pl.DataFrame, column: str) -> pl.DataFrame:
+def _halved(frame: _Frame, column: str) -> _Frame:
     """`frame` with the length (n) and the first and second halves of `column`: a text one character off
     another of its length has one of its halves."""
     n = pl.col(column).str.len_chars()
@@ -391,16 +619,17 @@ def _close_at_the_amount(runs: pl.DataFrame, keys: pl.DataFrame) -> pl.DataFrame
     """(run, invoice) pairs where the run is one character off the invoice's key, one substituted or the last
     cut off, and the line pays the invoice's open amount in its currency."""
     pair = ["line_id", "run", "ref_text", "iri"]
+    runs_at, keys_at = runs.lazy(), keys.lazy()
     by_half = [
-        runs.join(keys, left_on=[*_LINE_MONEY, "n", half], right_on=[*_INVOICE_MONEY, "n", half])
+        runs_at.join(keys_at, left_on=[*_LINE_MONEY, "n", half], right_on=[*_INVOICE_MONEY, "n", half])
         for half in ("first", "second")
     ]
     substituted = _one_apart(pl.concat([found.select(*pair, "key") for found in by_half]))
-    cut = runs.join(keys, left_on=[*_LINE_MONEY, "run"], right_on=[*_INVOICE_MONEY, "cut"])
-    return pl.concat([substituted.select(pair), cut.select(pair)]).unique()
+    cut = runs_at.join(keys_at, left_on=[*_LINE_MONEY, "run"], right_on=[*_INVOICE_MONEY, "cut"])
+    return pl.concat([substituted.select(pair), cut.select(pair)]).unique().collect(engine=_ENGINE)
 
 
-def _one_apart(pairs: pl.DataFrame) -> pl.DataFrame:
+def _one_apart(pairs: pl.LazyFrame) -> pl.LazyFrame:
     """The rows whose run and key, of one length, differ in exactly one character."""
     pairs = pairs.with_row_index("pair")
     characters = pairs.select("pair", pl.col("run").str.split(""), pl.col("key").str.split("")).explode(
@@ -413,17 +642,18 @@ def _one_apart(pairs: pl.DataFrame) -> pl.DataFrame:
 def _close_to_one_invoice(runs: pl.DataFrame, keys: pl.DataFrame) -> pl.DataFrame:
     """The runs exactly one open invoice's key is one character off (of any amount): a typo two invoices are
     that close to could be either's."""
-    runs = _halved(runs, "run")
-    first_off = _one_apart(runs.join(keys.select("iri", "key", "n", "second"), on=["n", "second"]))
     # A key one character off in its second half has there one of the characters keys' second halves hold.
     characters = sorted(set(keys["second"].str.join("").item()))
-    second_off = _second_half_substitutions(runs, characters).join(keys.select("iri", "key"), on="key")
-    cut = runs.join(keys.select("iri", "cut"), left_on="run", right_on="cut")
+    runs_at, keys_at = _halved(runs.lazy(), "run"), keys.lazy()
+    first_off = _one_apart(runs_at.join(keys_at.select("iri", "key", "n", "second"), on=["n", "second"]))
+    second_off = _second_half_substitutions(runs_at, characters).join(keys_at.select("iri", "key"), on="key")
+    cut = runs_at.join(keys_at.select("iri", "cut"), left_on="run", right_on="cut")
     close = pl.concat([found.select("run", "iri") for found in (first_off, second_off, cut)]).unique()
-    return close.group_by("run").agg(pl.len().alias("invoices")).filter(pl.col("invoices") == 1).select("run")
+    single = close.group_by("run").agg(pl.len().alias("invoices")).filter(pl.col("invoices") == 1)
+    return single.select("run").collect(engine=_ENGINE)
 
 
-def _second_half_substitutions(runs: pl.DataFrame, characters: list[str]) -> pl.DataFrame:
+def _second_half_substitutions(runs: pl.LazyFrame, characters: list[str]) -> pl.LazyFrame:
     """Each run with one character of its second half replaced by each of `characters`, as `key`: the keys
     one substitution away that share the run's first half, found without joining on that half, which in a
     series numbered by year is shared by thousands of invoices (FV2026...)."""
@@ -443,29 +673,39 @@ def _second_half_substitutions(runs: pl.DataFrame, characters: list[str]) -> pl.
 # -- KSeF numbers and creditor references -------------------------------------------------------------------
 
 
-def _ksef_pairs(incoming: pl.DataFrame, books: pl.DataFrame) -> pl.DataFrame:
+def _ksef_pairs(incoming: pl.DataFrame, books: pl.DataFrame) -> pl.LazyFrame:
     """(line, invoice) pairs whose title holds the invoice's KSeF number with a valid checksum
     (reconcile.matching.references.find_ksef_numbers, on a column)."""
-    # The invoices' own numbers are only put in canonical form (the dash between the hex blocks may be
-    # missing); their checksum needs no check, as a title's number counts only when its own holds.
-    ksef = books.select("iri", _ksef_canonical(pl.col("ksef_number").str.strip_chars().str.to_uppercase()))
-    ksef = ksef.drop_nulls("ksef")
-    hinted = incoming.filter(pl.col("text").str.contains(_KSEF_HINT))
-    if ksef.is_empty() or hinted.is_empty():
-        return _no_pairs(incoming, books)
     # A number counts where no hex digit stands right before or after it: the regex takes one in when
     # there is, and such a run is then too long to be read as a number.
     found = (
-        hinted.select("line_id", pl.col("text").str.to_uppercase().str.extract_all(_KSEF_RUN).alias("run"))
+        incoming.lazy()
+        .filter(pl.col("text").str.contains(_KSEF_HINT))
+        .select("line_id", pl.col("text").str.to_uppercase().str.extract_all(_KSEF_RUN).alias("run"))
         .explode("run")
         .select("line_id", _ksef_canonical(pl.col("run")))
         .drop_nulls("ksef")
         .unique()
-        .join(ksef, on="ksef")
+        .join(_invoice_ksef(books), on="ksef")
     )
     return found.filter(_ksef_checksum_holds(pl.col("ksef"))).select(
         "line_id", "iri", pl.lit("ksef").alias("ref_kind"), pl.col("ksef").alias("ref_text")
     )
+
+
+def _invoice_ksef(books: pl.DataFrame) -> pl.LazyFrame:
+    """Each invoice's KSeF number put in canonical form as _ksef_canonical does, the dash between the hex
+    blocks dropped where there is one, its layout unchecked: a title's number that is the same has the
+    layout. Its checksum needs no check either, as a title's number counts only when its own holds."""
+    number = pl.col("ksef_number").str.strip_chars().str.to_uppercase()
+    length, undashed = number.str.len_chars(), number.str.slice(0, 26) + number.str.slice(27)
+    canonical = (
+        pl.when(length == 35)
+        .then(number)
+        .when((length == 36) & (number.str.slice(26, 1) == "-"))
+        .then(undashed)
+    )
+    return books.lazy().select("iri", canonical.alias("ksef")).drop_nulls("ksef")
 
 
 def _ksef_canonical(number: pl.Expr) -> pl.Expr:
@@ -480,11 +720,10 @@ def _ksef_checksum_holds(canonical: pl.Expr) -> pl.Expr:
     """Whether a canonical KSeF number's last two characters are the CRC-8 of its first 32
     (reconcile.matching.references.crc8), one table lookup per character over the whole column."""
     table = pl.lit(pl.Series(list(CRC8_TABLE), dtype=pl.UInt8))
-    codes = {c: ord(c) for c in "0123456789ABCDEF-"}
+    data = canonical.str.head(32).cast(pl.Binary).bin.reinterpret(dtype=pl.Array(pl.UInt8, 32))
     crc: pl.Expr = pl.lit(0, dtype=pl.UInt8)
     for i in range(32):
-        byte = canonical.str.slice(i, 1).replace_strict(codes, return_dtype=pl.UInt8)
-        crc = table.gather(crc.xor(byte))
+        crc = table.gather(crc.xor(data.arr.get(i)))
     return crc == canonical.str.slice(33, 2).str.to_integer(base=16).cast(pl.UInt8)
 
 
