@@ -6,7 +6,8 @@ the line's money and date, the invoice's (or the set's) open amount and dates, t
 and the evidence on the payer: IBAN learned before, virtual account, name.
 
 The core's ids are row numbers (reconcile.matching.tables._numbered), so a line's or an invoice's columns are
-taken by a gather at its number, never by a hash join over millions of option rows. An option is numbered
+taken by a gather at its number, never by a hash join over millions of option rows. The options' order is
+no matter: deciding sorts them, and ties are broken by the option's number. An option is numbered
 by its invoice's number, or, for a combined set, by a number after the last invoice's: one text column
 indexed by option then gives every option's invoice name (`Options.names`).
 """
@@ -29,6 +30,7 @@ if TYPE_CHECKING:  # the rules import the signals of this package: no cycle at r
 
 # What the signals read of an invoice, and of a line.
 _INVOICE = ["client_name_id", "open_units", "invoice_currency", "issue_date", "due_date"]
+_PAIR = 2**32  # a payer's number times this, plus a client name's, numbers the pair
 _LINE = ["line_currency", "line_amount", "line_units", "booking_date", "charge_units", "payer_id"]
 
 
@@ -96,7 +98,7 @@ def build_options(pairs: pl.DataFrame, sets: pl.DataFrame, lines: pl.DataFrame, 
     # How many invoices the title names that the option leaves out: an overpayment is no overpayment when
     # the title names what the rest pays.
     named = pairs.filter(pl.col("ref_kind").is_not_null()).group_by("line_id").agg(pl.len().alias("named"))
-    options = options.join(named, on="line_id", how="left", maintain_order="left").select(
+    options = options.join(named, on="line_id", how="left").select(
         pl.exclude("named_in", "named"),
         (pl.col("named").fill_null(0) - pl.col("named_in")).alias("named_elsewhere"),
         # Ties of probability and size are broken by the invoice name, written A + B for a set.
@@ -205,7 +207,7 @@ def _with_payer_and_client(
 
 def _joined(options: pl.DataFrame, evidence: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
     keys = ["line_id", "option"]
-    return options.join(evidence.select(*keys, *columns), on=keys, how="left", maintain_order="left")
+    return options.join(evidence.select(*keys, *columns), on=keys, how="left")
 
 
 def _name_evidence(
@@ -213,16 +215,19 @@ def _name_evidence(
 ) -> pl.DataFrame:
     """name_similarity and name_level, computed once per distinct payer and client name (and client, where
     the rules list aliases: an alias is of one client), then joined back by their numbers."""
-    keys = ["payer_id", "client_name_id"]
+    # Both numbers in one: one integer to find the distinct pairs by, and to join them back on.
+    pair = (pl.col("payer_id").cast(pl.UInt64) * _PAIR + pl.col("client_name_id")).alias("names")
+    options = options.with_columns(pair)
+    keys = ["names"]
     if any(alias.payer for alias in aliases):
         options = options.with_columns(at(invoices, options["invoice"], ["client_iri"]).to_series())
         keys.append("client_iri")
-    distinct = options.select(keys).unique().drop_nulls(["payer_id", "client_name_id"])
+    distinct = options.select(keys).unique().drop_nulls("names")
     texts = distinct.with_columns(
-        lines["payer"].gather(distinct["payer_id"]).alias("payer"),
-        invoices["client_name"].gather(distinct["client_name_id"]).alias("client_name"),
+        lines["payer"].gather(distinct["names"] // _PAIR).alias("payer"),
+        invoices["client_name"].gather(distinct["names"] % _PAIR).alias("client_name"),
     )
     if "client_iri" in keys:
         texts = alias_names(texts.with_columns(pl.lit(None, dtype=pl.String).alias("payer_iban")), aliases)
     scored = score_name_pairs(texts.select(*keys, "payer", "client_name")).drop("payer", "client_name")
-    return options.join(scored, on=keys, how="left", maintain_order="left").drop("client_iri", strict=False)
+    return options.join(scored, on=keys, how="left").drop("names", "client_iri", strict=False)

@@ -324,7 +324,7 @@ def _decide(
     made consistent (no invoice given more than it has open). `names` are the options' invoice names, at
     their option numbers (options.Options)."""
     ranked = scored.sort(
-        ["line_id", "probability", "size", "name_order"], descending=[False, True, False, False]
+        ["line_id", "probability", "size", "name_order", "option"], descending=[False, True, False, False, False]
     ).with_columns(_position_in_line())
     named = pl.lit(names).gather(pl.col("option"))
     best = ranked.filter(pl.col("position") == 1).with_columns(named.alias("invoice_name"), _lacking(rules).alias("lacks"))
