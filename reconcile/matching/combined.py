@@ -98,10 +98,9 @@ def combined_options(
         pl.when(pl.col("named").list.len() > 0).then(1).otherwise(2).alias("least"),
     )
     items = (
-        groups.select("group", "remainder", "iri", "open_units")
-        .explode("iri", "open_units")
+        groups.select("group", "remainder", "iri", "open_units", pl.int_ranges(pl.col("iri").list.len()).alias("k"))
+        .explode("iri", "open_units", "k")
         .drop_nulls("iri")
-        .with_columns(pl.int_range(pl.len()).over("group").alias("k"))
     )
     found = _small_sets(items, room)
     searched = (
@@ -116,8 +115,9 @@ def combined_options(
         pl.concat([whole, found, larger])
         .join(groups.select("group", "line_id", "named"), on="group")
         .sort("group", pl.col("added").list.len(), pl.col("added").list.eval(pl.element().cast(pl.String)).list.join(" "))
-        .filter(pl.int_range(pl.len()).over("group") < MAX_SETS)
-        .select("line_id", pl.concat_list("named", "added").list.sort().alias("iri"))
+        .group_by("group", maintain_order=True)
+        .head(MAX_SETS)
+        .select("line_id", pl.concat_list("named", "added").list.eval(pl.element().sort()).alias("iri"))
         .with_columns(pl.col("iri").list.eval(pl.element().cast(pl.String)).list.join("+").alias("option"))
         .explode("iri")
     )
@@ -154,22 +154,24 @@ def _small_sets(items: pl.DataFrame, room: pl.DataFrame) -> pl.DataFrame:
 
 def _larger_sets(groups: pl.DataFrame, least: int, iri: pl.DataType) -> pl.DataFrame:
     """(group, added): sets of `least` or more of a group's other invoices adding up to its remainder, by a
-    bounded search (subsets_summing_to), only in the groups where that many could: with room for them, and
-    as many invoices whose smallest amounts together are not above the remainder."""
-    units = pl.col("open_units").list.sort()
+    bounded search (subsets_summing_to), only in the groups where that many could: with room for them, as
+    many invoices whose smallest amounts together are not above the remainder, and whose largest that fit
+    in the room are not below it."""
+    units = pl.col("open_units").list.eval(pl.element().sort())
     worth = groups.filter(
         pl.col("room") >= least,
         pl.col("open_units").list.len() >= least,
         units.list.head(least).list.sum() <= pl.col("remainder"),
+        units.list.tail(pl.col("room")).list.sum() >= pl.col("remainder"),
     )
-    rows: dict[str, list[object]] = {"group": [], "added": []}
-    for group, remainder, room, iris, amounts in worth.select(
-        "group", "remainder", "room", "iri", "open_units"
-    ).iter_rows():
-        for subset in subsets_summing_to(amounts, remainder, max_size=room, min_size=least):
-            rows["group"].append(group)
-            rows["added"].append([iris[i] for i in subset])
-    return pl.DataFrame(rows, schema={"group": pl.UInt32, "added": pl.List(iri)})
+    rows = [
+        (group, [iris[i] for i in subset])
+        for group, remainder, room, iris, amounts in worth.select(
+            "group", "remainder", "room", "iri", "open_units"
+        ).iter_rows()
+        for subset in subsets_summing_to(amounts, remainder, max_size=room, min_size=least)
+    ]
+    return pl.DataFrame(rows, schema={"group": pl.UInt32, "added": pl.List(iri)}, orient="row")
 
 
 def _groups(
@@ -180,54 +182,89 @@ def _groups(
     in it (the newest first, capped). A group none of whose invoices could fill the rest is dropped here,
     before any Python."""
     lines = incoming.select("line_id", "line_currency", "line_units")
+    owners = _accounts(books)
     named = pairs.filter(pl.col("ref_kind").is_not_null()).select("line_id", "iri").unique()
-    owners = books.select("iri", "client_iri", "invoice_currency", "open_units", "issue_date").filter(
-        pl.col("client_iri").is_not_null(), pl.col("open_units") > 0
+    named_sets = _named_sets(named, owners, lines, rules)
+    searched = pl.concat([named_sets, _led(leads, pairs, named_sets, owners, lines)])
+    return (
+        searched.join(_others(searched, named, owners, rules), on=["line_id", "account"], how="left")
+        .filter((pl.col("remainder") == 0) | pl.col("iri").is_not_null())
+        .select("line_id", "named", "remainder", "iri", "open_units")
     )
-    named_sets = (
-        named.join(owners, on="iri")
+
+
+def _accounts(books: pl.DataFrame) -> pl.DataFrame:
+    """The open invoices of known clients, each with its `account`: one number per client and currency (the
+    least iri among its invoices), so that a client's invoices in a line's currency are one integer join
+    away, not a join on the client's text and a filter on the currency."""
+    return books.select("iri", "client_iri", "invoice_currency", "open_units", "issue_date").filter(
+        pl.col("client_iri").is_not_null(), pl.col("open_units") > 0
+    ).with_columns(pl.col("iri").min().over("client_iri", "invoice_currency").alias("account"))
+
+
+def _named_sets(named: pl.DataFrame, owners: pl.DataFrame, lines: pl.DataFrame, rules: Rules) -> pl.DataFrame:
+    """(line_id, account, named, remainder): per line and client, the invoices in the line's currency the
+    title names, where they leave a rest of the line to fill, or are several that pay it exactly."""
+    return (
+        named.join(owners.select("iri", "account", "invoice_currency", "open_units"), on="iri")
         .join(lines, on="line_id")
         .filter(pl.col("invoice_currency") == pl.col("line_currency"))
-        .group_by("line_id", "client_iri")
+        .group_by("line_id", "account")
         .agg(
-            pl.col("iri").sort().alias("named"),
+            pl.col("iri").alias("named"),
             (pl.col("line_units").first() - pl.col("open_units").sum()).alias("remainder"),
         )
         # One named invoice the line pays, or pays part of, is that invoice's payment: no combined one.
         .filter((pl.col("named").list.len() >= 2) | (pl.col("remainder") > 0))
         .filter(pl.col("remainder") >= 0, pl.col("named").list.len() <= rules.combined_max_invoices)
+        .with_columns(pl.col("named").list.eval(pl.element().sort()))  # list.sort is slower per list
     )
+
+
+def _led(
+    leads: pl.DataFrame, pairs: pl.DataFrame, named_sets: pl.DataFrame, owners: pl.DataFrame, lines: pl.DataFrame
+) -> pl.DataFrame:
+    """(line_id, account, named, remainder): the clients payer leads point to, for lines no candidate
+    invoice's open amount equals and where the title names none of the client's invoices: nothing named,
+    the whole line to fill (a client without open invoices in the line's currency has no account)."""
     exact = (
-        pairs.join(owners.select("iri", "invoice_currency", "open_units"), on="iri")
+        pairs.join(leads, on="line_id", how="semi")
+        .select("line_id", "iri")
+        .join(owners.select("iri", "invoice_currency", "open_units"), on="iri")
         .join(lines, on="line_id")
         .filter(pl.col("open_units") == pl.col("line_units"), pl.col("invoice_currency") == pl.col("line_currency"))
         .select("line_id")
         .unique()
     )
-    led = (
-        leads.select("line_id", "client_iri")
-        .join(exact, on="line_id", how="anti")
-        .join(named_sets.select("line_id", "client_iri"), on=["line_id", "client_iri"], how="anti")
-        .join(lines, on="line_id")
-        .select("line_id", "client_iri", pl.lit([], dtype=pl.List(books.schema["iri"])).alias("named"),
-                pl.col("line_units").alias("remainder"))
-    )
-    searched = pl.concat([named_sets, led])
-    others = (
-        searched.filter(pl.col("remainder") > 0)
-        .join(lines, on="line_id")
-        .join(owners, on="client_iri")
-        .filter(pl.col("invoice_currency") == pl.col("line_currency"), pl.col("open_units") <= pl.col("remainder"))
-        .join(named, on=["line_id", "iri"], how="anti")
-        .sort(["line_id", "client_iri", "issue_date", "iri"], descending=[False, False, True, False], nulls_last=True)
-        .group_by("line_id", "client_iri", maintain_order=True)
-        .agg(
-            pl.col("iri").head(rules.combined_search_invoices),
-            pl.col("open_units").head(rules.combined_search_invoices),
-        )
+    accounts = (
+        owners.join(leads, on="client_iri", how="semi")
+        .select("client_iri", pl.col("invoice_currency").alias("line_currency"), "account")
+        .unique()
     )
     return (
-        searched.join(others, on=["line_id", "client_iri"], how="left")
-        .filter((pl.col("remainder") == 0) | pl.col("iri").is_not_null())
-        .select("line_id", "named", "remainder", "iri", "open_units")
+        leads.select("line_id", "client_iri")
+        .join(exact, on="line_id", how="anti")
+        .join(lines, on="line_id")
+        .join(accounts, on=["client_iri", "line_currency"], how="left")
+        .join(named_sets, on=["line_id", "account"], how="anti")
+        .select("line_id", "account", pl.lit([], dtype=pl.List(owners.schema["iri"])).alias("named"),
+                pl.col("line_units").alias("remainder"))
+    )  # fmt: skip
+
+
+def _others(searched: pl.DataFrame, named: pl.DataFrame, owners: pl.DataFrame, rules: Rules) -> pl.DataFrame:
+    """(line_id, account, iri, open_units): per group with a rest to fill, the client's other open invoices
+    in the line's currency that fit in it, the newest first (then by iri), at most
+    `combined_search_invoices`. Two sorts on one column each, as a group keeps the order of its rows, cost
+    less than one on the group's columns as well."""
+    cap = rules.combined_search_invoices
+    filled = searched.filter(pl.col("remainder") > 0).select("line_id", "account", "remainder")
+    return (
+        filled.join(owners.select("account", "iri", "open_units", "issue_date"), on="account")
+        .filter(pl.col("open_units") <= pl.col("remainder"))
+        .join(named.join(filled, on="line_id", how="semi"), on=["line_id", "iri"], how="anti")
+        .sort("iri")
+        .sort("issue_date", descending=True, nulls_last=True, maintain_order=True)
+        .group_by("line_id", "account")
+        .agg(pl.col("iri").head(cap), pl.col("open_units").head(cap))
     )
