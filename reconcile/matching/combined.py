@@ -11,13 +11,16 @@ unless the title names them all).
 Which lines and clients are searched:
 - a client whose invoices the title names, when those named invoices leave something of the line unpaid
   (a line that pays less than what it names is a part payment, not a combined one);
-- a client a payer lead points to (the payer's name is the client's), for a line no invoice's open amount
-  equals: then the sets found can only be suggestions, since nothing names them.
+- a client a payer lead points to (an IBAN learned for the client, the client's virtual account), for a
+  line no candidate invoice's open amount equals: then the sets found can only be suggestions, since
+  nothing names them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from bisect import bisect_left, bisect_right
+from collections.abc import Sequence
+from itertools import accumulate
 from typing import TYPE_CHECKING
 
 import polars as pl
@@ -43,38 +46,94 @@ def subsets_summing_to(
 ) -> list[tuple[int, ...]]:
     """Index sets (`min_size` to `max_size` items) of positive `values` that add up to exactly `target`, at
     most `limit` of them, searching at most `budget` nodes. Values are integers (minor units): sums are
-    exact."""
-    if max_size < max(min_size, 1):
+    exact.
+
+    The search is depth first over the values sorted largest first, and the sets come in the order it meets
+    them. A node is one value looked at: taken, stepped over (it exceeds what is left), or the one at which
+    a loop stops (the values from it on cannot add up to what is left)."""
+    if max_size < max(min_size, 1) or not values:
         return []
-    order = sorted(range(len(values)), key=lambda i: -values[i])
-    ordered = [values[i] for i in order]
-    rest = [0] * (len(ordered) + 1)  # rest[k]: the sum of ordered[k:], to prune a branch that cannot reach
-    for k in range(len(ordered) - 1, -1, -1):
-        rest[k] = rest[k + 1] + ordered[k]
-    found: list[tuple[int, ...]] = []
-    nodes = 0
+    return _Search(values, budget).sets(target, min_size, max_size, limit)
 
-    def search(start: int, remaining: int, chosen: list[int]) -> Iterator[tuple[int, ...]]:
-        nonlocal nodes
-        for k in range(start, len(ordered)):
-            nodes += 1
-            if nodes > budget or rest[k] < remaining:
-                return
-            value = ordered[k]
-            if value > remaining:
-                continue
-            if value == remaining:
-                if len(chosen) + 1 >= min_size:
-                    yield tuple(sorted(order[j] for j in (*chosen, k)))
-                continue
-            if len(chosen) + 1 < max_size:
-                yield from search(k + 1, remaining - value, [*chosen, k])
 
-    for subset in search(0, target, []):
-        found.append(subset)
-        if len(found) >= limit:
-            break
-    return found
+class _Search:
+    """The search of subsets_summing_to. It counts every node, as its budget is in nodes, but visits few:
+    the values a loop steps over, those equal to what is left and those after which it stops are runs of
+    the sorted values, found by bisection; a value that leaves less than the smallest value is one node and
+    its loop as many, all stepped over; and a loop for a set's last value, where no value is what is left,
+    is counted up to where it stops."""
+
+    def __init__(self, values: Sequence[int], budget: int) -> None:
+        self.order = sorted(range(len(values)), key=values.__getitem__, reverse=True)  # ties by index
+        self.values = [values[i] for i in self.order]
+        # Negated to ascend, for bisection: the values, and the sums of the values from each on.
+        self.exceeding = [-value for value in self.values]
+        self.short = [-rest for rest in accumulate(reversed(self.values))][::-1]
+        self.amounts = set(self.values)
+        self.budget = budget
+        self.found: list[tuple[int, ...]] = []
+
+    def sets(self, target: int, min_size: int, max_size: int, limit: int) -> list[tuple[int, ...]]:
+        """Run the loop over values[start:] for what is `left`, then the loop after each value taken in
+        it, in turn. Per value taken: its position, what was left before it, and where its loop stops."""
+        values, exceeding, short, budget = self.values, self.exceeding, self.short, self.budget
+        n, smallest = len(values), values[-1]
+        taken: list[int] = []
+        lefts: list[int] = []
+        ends: list[int] = []
+        start, left, nodes = 0, target, 0
+        while nodes <= budget:
+            size = len(taken) + 1  # of a set a value in this loop completes
+            if size == max_size and left not in self.amounts:  # no value completes a set, none can be taken
+                end = bisect_right(short, -left, start)
+                nodes += end - start + (end < n)
+            else:
+                if left in self.amounts:
+                    under, nodes = self.equal(start, left, taken, nodes, size >= min_size, limit)
+                else:
+                    under = bisect_left(exceeding, -left, start)  # values[start:under] exceed left
+                    nodes += under - start
+                end = bisect_right(short, -left, under)  # from `end` on, the values cannot add up to left
+                if size < max_size and under < end:
+                    live = min(end, bisect_left(exceeding, smallest - left, under))
+                    nodes += (live - under) * (2 * n - under - live + 1) // 2  # n - k for each k before live
+                    if live < end:  # take it, and run its loop
+                        taken.append(live)
+                        lefts.append(left)
+                        ends.append(end)
+                        start, left, nodes = live + 1, left - values[live], nodes + 1
+                        continue
+                else:
+                    nodes += end - under
+                nodes += end < n
+            while taken:  # on to the next value of the innermost loop with one left
+                k = taken[-1] + 1
+                if k < ends[-1]:
+                    taken[-1] = k
+                    start, left, nodes = k + 1, lefts[-1] - values[k], nodes + 1
+                    break
+                nodes += ends.pop() < n
+                taken.pop()
+                lefts.pop()
+            else:
+                break
+        return self.found
+
+    def equal(
+        self, start: int, left: int, taken: list[int], nodes: int, completes: bool, limit: int
+    ) -> tuple[int, int]:
+        """Count the values from `start` that exceed `left` or equal it: where they end, and the nodes
+        after them. Each equal one completes a set (if `completes`) within the budget; once `limit` sets
+        are found, the count is past the budget, which ends the search."""
+        fits = bisect_left(self.exceeding, -left, start)
+        under = bisect_right(self.exceeding, -left, fits)
+        nodes += fits - start
+        if completes:
+            for k in range(fits, min(under, fits + self.budget - nodes)):
+                self.found.append(tuple(sorted([self.order[j] for j in (*taken, k)])))
+                if len(self.found) == limit:
+                    return under, self.budget + 1
+        return under, nodes + under - fits
 
 
 def combined_options(
@@ -99,7 +158,7 @@ def combined_options(
     )
     items = (
         groups.select("group", "remainder", "iri", "open_units", pl.int_ranges(pl.col("iri").list.len()).alias("k"))
-        .explode("iri", "open_units", "k")
+        .explode("iri", "open_units", "k")  # k: the invoice's place in its group
         .drop_nulls("iri")
     )
     found = _small_sets(items, room)
@@ -204,21 +263,31 @@ def _accounts(books: pl.DataFrame) -> pl.DataFrame:
 
 def _named_sets(named: pl.DataFrame, owners: pl.DataFrame, lines: pl.DataFrame, rules: Rules) -> pl.DataFrame:
     """(line_id, account, named, remainder): per line and client, the invoices in the line's currency the
-    title names, where they leave a rest of the line to fill, or are several that pay it exactly."""
-    return (
+    title names, where they leave a rest of the line to fill, or are several that pay it exactly. Most lines
+    name one invoice: theirs are kept or not row by row, and only the others are grouped."""
+    rows = (
         named.join(owners.select("iri", "account", "invoice_currency", "open_units"), on="iri")
         .join(lines, on="line_id")
         .filter(pl.col("invoice_currency") == pl.col("line_currency"))
+        .with_columns((pl.col("line_units") - pl.col("open_units")).alias("remainder"))
+    )
+    several = rows.select(pl.col("line_id").is_duplicated()).to_series()
+    # One named invoice the line pays, or pays part of, is that invoice's payment: no combined one.
+    alone = rows.filter(~several, pl.col("remainder") > 0).select(
+        "line_id", "account", pl.concat_list("iri").alias("named"), "remainder"
+    )
+    grouped = (
+        rows.filter(several)
         .group_by("line_id", "account")
         .agg(
             pl.col("iri").alias("named"),
             (pl.col("line_units").first() - pl.col("open_units").sum()).alias("remainder"),
         )
-        # One named invoice the line pays, or pays part of, is that invoice's payment: no combined one.
         .filter((pl.col("named").list.len() >= 2) | (pl.col("remainder") > 0))
         .filter(pl.col("remainder") >= 0, pl.col("named").list.len() <= rules.combined_max_invoices)
         .with_columns(pl.col("named").list.eval(pl.element().sort()))  # list.sort is slower per list
     )
+    return pl.concat([alone, grouped])
 
 
 def _led(
