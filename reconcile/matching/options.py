@@ -6,10 +6,10 @@ the line's money and date, the invoice's (or the set's) open amount and dates, t
 and the evidence on the payer: IBAN learned before, virtual account, name.
 
 The core's ids are row numbers (reconcile.matching.tables._numbered), so a line's or an invoice's columns are
-taken by a gather at its number, never by a hash join over millions of option rows. The options' order is
-no matter: deciding sorts them, and ties are broken by the option's number. An option is numbered
+taken by a gather at its number, never by a hash join over millions of option rows. An option is numbered
 by its invoice's number, or, for a combined set, by a number after the last invoice's: one text column
-indexed by option then gives every option's invoice name (`Options.names`).
+indexed by option then gives every option's invoice name (`Options.names`). The order of the rows does not
+matter: deciding sorts them, ties broken by the option's number.
 """
 
 from __future__ import annotations
@@ -30,8 +30,8 @@ if TYPE_CHECKING:  # the rules import the signals of this package: no cycle at r
 
 # What the signals read of an invoice, and of a line.
 _INVOICE = ["client_name_id", "open_units", "invoice_currency", "issue_date", "due_date"]
-_PAIR = 2**32  # a payer's number times this, plus a client name's, numbers the pair
 _LINE = ["line_currency", "line_amount", "line_units", "booking_date", "charge_units", "payer_id"]
+_PAIR = 2**32  # a payer's number times this, plus a client name's, numbers the pair
 
 
 class Options(NamedTuple):
