@@ -324,6 +324,18 @@ def test_a_learned_payer_finds_its_invoice_even_when_the_amount_is_shared_by_too
     assert m.decision is Decision.AUTO_POST and m.chosen.invoices[0].iri == "/invoices/110"
 
 
+def test_a_learned_payer_is_searched_for_a_set_of_its_clients_invoices_in_the_lines_currency_only():
+    ln = line("300.00", "przelew", payer="ACME LOGISTICS", iban=IBAN)
+    books = [invoice(110, "FV/2026/11/0110", "100.00"), invoice(111, "FV/2026/11/0111", "200.00", currency="EUR"),
+             invoice(112, "FV/2026/11/0112", "200.00")]  # fmt: skip
+    m = match_lines([ln], books, RULES, learned=learned((IBAN, "/clients/1", 3, 1)))[0]
+    options = [m.chosen, *m.suggestions] if m.chosen else m.suggestions
+    assert {inv.iri for inv in options[0].invoices} == {"/invoices/110", "/invoices/112"}
+    in_euro = [invoice(110, "FV/2026/11/0110", "100.00", currency="EUR"), books[1]]
+    m = match_lines([ln], in_euro, RULES, learned=learned((IBAN, "/clients/1", 3, 1)))[0]
+    assert m.decision is Decision.UNMATCHED
+
+
 def test_money_reaching_a_clients_virtual_account_identifies_the_client():
     virtual, main = "PL27114020040000300201355387", "PL61109010140000071219812874"
 

@@ -12,8 +12,8 @@ Which lines and clients are searched:
 - a client whose invoices the title names, when those named invoices leave something of the line unpaid
   (a line that pays less than what it names is a part payment, not a combined one);
 - a client a payer lead points to (an IBAN learned for the client, the client's virtual account), for a
-  line no candidate invoice's open amount equals: then the sets found can only be suggestions, since
-  nothing names them.
+  line no candidate invoice's open amount equals: nothing names the sets found then, and only the
+  payer's account (its learned IBAN, the virtual account) may be strong enough to post one.
 """
 
 from __future__ import annotations
