@@ -138,7 +138,9 @@ def client_leads(incoming: pl.DataFrame, virtual: pl.DataFrame, learned: pl.Data
         )
         if not clients.is_empty()  # nothing to look up: no need to read every line's account
     ]
-    schema = {"line_id": incoming.schema["line_id"], "client_iri": sole_payers.schema["client_iri"], "via": pl.String}
+    schema: dict[str, pl.DataType] = {
+        "line_id": incoming.schema["line_id"], "client_iri": sole_payers.schema["client_iri"], "via": pl.String()
+    }
     return pl.concat(leads) if leads else pl.DataFrame(schema=schema)
 
 
