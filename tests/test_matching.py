@@ -235,3 +235,15 @@ def test_a_transfer_from_another_of_our_accounts_is_ignored():
     statement_of_ours = replace(line("-500.00", "przelew wlasny", ref="O2"), account=ours)
     m = decide([other, statement_of_ours], [invoice(101, "FV/2026/10/0101", "500.00")])
     assert m[other.line_id].decision is Decision.IGNORED and "own transfer" in m[other.line_id].note
+
+
+def test_rules_that_require_no_strong_evidence_decide_by_probability_alone():
+    # An exact amount and the client's name: a person decides under the shipped rules, for want of a
+    # strong reference or account; rules that require nothing strong leave it to the probability.
+    lines = [line("1234.56", "przelew", payer="ACME SP Z O O")]
+    books = [invoice(1, "FV/2026/04/0001", "1234.56", client="Acme sp. z o.o.")]
+    shipped = match_lines(lines, books, RULES)[0]
+    assert "strong evidence" in shipped.note
+    relaxed = match_lines(lines, books, replace(RULES, auto_post_requires=()))[0]
+    assert "strong evidence" not in (relaxed.note or "")
+    assert relaxed.decision in (Decision.AUTO_POST, Decision.REVIEW)

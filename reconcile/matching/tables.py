@@ -270,14 +270,15 @@ def _score(options: pl.DataFrame, rules: Rules) -> pl.DataFrame:
         factors = pl.Series([lv.bayes_factor for lv in comparison.levels], dtype=pl.Float64)
         odds = odds * pl.lit(factors).gather(pl.col(level_column(comparison.name)))
     strong = _strong(rules)
-    strong_enough = pl.all_horizontal([pl.any_horizontal([strong[n] for n in group]) for group in rules.auto_post_requires])
+    required = [pl.any_horizontal([strong[n] for n in group]) for group in rules.auto_post_requires]
+    strong_enough = pl.all_horizontal(required) if required else pl.lit(True)  # nothing required: always
     # What deciding and the output read; the columns the conditions read stay behind.
     kept = ["line_id", "option", "size", "allocated", "name_order", "ref_text", "name_similarity", "line_amount"]
     return (
         options.with_columns(*levels)
         .select(*kept, *(level_column(c.name) for c in rules.comparisons), odds.alias("odds"))
         .with_columns(
-            (strong_enough if rules.auto_post_requires else pl.lit(True)).alias("strong"),
+            strong_enough.alias("strong"),
             (pl.col("odds") / (1.0 + pl.col("odds"))).alias("probability"),
         )
     )
