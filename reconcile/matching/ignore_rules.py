@@ -12,6 +12,8 @@ from dataclasses import dataclass
 import polars as pl
 from stdnum import iban as iban_check
 
+from reconcile.matching.payers import compact
+
 # The columns of `lines` that ignored_by_rules reads, named as the fields of reconcile.model.BankLine.
 COLUMNS = (
     "line_id",
@@ -175,11 +177,6 @@ def _code_pattern(codes: tuple[str, ...]) -> str:
     return f"(?i)^(?:{'|'.join(alternatives)})(?:/|$)"
 
 
-def _compact(column: str) -> pl.Expr:
-    """An account or IBAN without spaces, in upper case, as reconcile.matching.payers compares them."""
-    return pl.col(column).str.replace_all(r"\s+", "").str.to_uppercase()
-
-
 def _condition(rule: IgnoreRule, ours: pl.Series) -> pl.Expr:
     """Whether the rule catches a line: all its given conditions hold (null counts as not)."""
     conditions: list[pl.Expr] = []
@@ -191,7 +188,7 @@ def _condition(rule: IgnoreRule, ours: pl.Series) -> pl.Expr:
         in_title = pl.col("remittance").fill_null("").str.contains(pattern)
         conditions.append(in_title | pl.col("counterparty_name").fill_null("").str.contains(pattern))
     if rule.own_account:
-        conditions.append(_compact("counterparty_iban").is_in(ours.implode()))
+        conditions.append(compact("counterparty_iban").is_in(ours.implode()))
     return pl.all_horizontal(conditions).fill_null(False)
 
 
@@ -207,7 +204,7 @@ def ignored_by_rules(
     if not rules:
         return pl.DataFrame(schema=_OUTPUT)
     listed = pl.Series("account", sorted(own_accounts), dtype=pl.String)
-    ours = pl.concat([lines.select(_compact("account")).to_series(), listed]).drop_nulls().unique()
+    ours = pl.concat([lines.select(compact("account")).to_series(), listed]).drop_nulls().unique()
     which = pl.coalesce(
         [pl.when(_condition(rule, ours)).then(pl.lit(i, pl.UInt32)) for i, rule in enumerate(rules)]
     )
