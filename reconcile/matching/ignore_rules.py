@@ -178,7 +178,8 @@ def _code_pattern(codes: tuple[str, ...]) -> str:
 
 
 def _condition(rule: IgnoreRule, ours: pl.Series) -> pl.Expr:
-    """Whether the rule catches a line: all its given conditions hold (null counts as not)."""
+    """Whether the rule catches a line: all its given conditions hold (null counts as not). `ours` are the
+    payer IBANs, as the lines write them, that are accounts of ours."""
     conditions: list[pl.Expr] = []
     if rule.bank_tx_codes:
         code = pl.col("bank_tx_code").str.strip_chars().str.replace_all("+", "/", literal=True)
@@ -188,7 +189,7 @@ def _condition(rule: IgnoreRule, ours: pl.Series) -> pl.Expr:
         in_title = pl.col("remittance").fill_null("").str.contains(pattern)
         conditions.append(in_title | pl.col("counterparty_name").fill_null("").str.contains(pattern))
     if rule.own_account:
-        conditions.append(compact("counterparty_iban").is_in(ours.implode()))
+        conditions.append(pl.col("counterparty_iban").is_in(ours.implode()))
     return pl.all_horizontal(conditions).fill_null(False)
 
 
@@ -204,17 +205,21 @@ def ignored_by_rules(
     if not rules:
         return pl.DataFrame(schema=_OUTPUT)
     listed = pl.Series("account", sorted(own_accounts), dtype=pl.String)
-    ours = pl.concat([lines.select(compact("account")).to_series(), listed]).drop_nulls().unique()
+    # Each distinct account and payer IBAN is compacted once: a million lines name a few accounts of ours.
+    accounts = lines.select(pl.col("account").unique()).select(compact("account")).to_series()
+    ours = pl.concat([accounts, listed]).drop_nulls().unique()
+    payers = lines.select(pl.col("counterparty_iban").unique())
+    ours_as_written = payers.filter(compact("counterparty_iban").is_in(ours.implode())).to_series()
     which = pl.coalesce(
-        [pl.when(_condition(rule, ours)).then(pl.lit(i, pl.UInt32)) for i, rule in enumerate(rules)]
+        [pl.when(_condition(rule, ours_as_written)).then(pl.lit(i, pl.UInt32)) for i, rule in enumerate(rules)]
     )
     named = pl.DataFrame(
         {"rule_index": range(len(rules)), "rule": [r.name for r in rules], "note": [r.note for r in rules]},
         schema={"rule_index": pl.UInt32, **{c: pl.String for c in ("rule", "note")}},
     )
     return (
-        lines.filter(pl.col("amount") > 0)
-        .select("line_id", which.alias("rule_index"))
+        lines.select("line_id", which.alias("rule_index"), pl.col("amount") > 0)  # narrow first, then filter
+        .filter("amount", pl.col("rule_index").is_not_null())
         .join(named, on="rule_index", maintain_order="left")
         .select(_OUTPUT.keys())
     )

@@ -94,19 +94,20 @@ def virtual_accounts(books: pl.DataFrame) -> pl.DataFrame:
     An invoice without a client counts as another client.
     """
     currency = pl.col("invoice_currency") if "invoice_currency" in books.columns else pl.lit("")
-    accounts = books.select(compact("bank_account").alias("account"), "client_iri", currency.alias(_CURRENCY))
-    per_account = (
-        accounts.drop_nulls("account")
-        .group_by("account", _CURRENCY)
-        .agg(
-            pl.len().alias(_INVOICES),
-            pl.col("client_iri").n_unique().alias(_CLIENTS),
-            pl.col("client_iri").first(),
-        )
+    # A company has a few accounts and many invoices: the invoices are counted per account as written, and
+    # each is compacted once; only the invoices of accounts that are no main one are looked at for clients.
+    written = (
+        books.group_by("bank_account", currency.alias(_CURRENCY))
+        .agg(pl.len().alias(_INVOICES))
+        .with_columns(compact("bank_account").alias("account"))
+        .drop_nulls("account")
     )
+    per_account = written.group_by("account", _CURRENCY).agg(pl.col(_INVOICES).sum())
     # The main account of each currency: a company invoicing in EUR and PLN has one of each, and its EUR
     # account may well carry one client's invoices alone while few EUR invoices are open.
     main = per_account.filter(pl.col(_INVOICES) == pl.col(_INVOICES).max().over(_CURRENCY)).select("account")
+    others = written.join(main, on="account", how="anti").select("bank_account", "account").unique()
+    accounts = books.join(others, on="bank_account").select("account", "client_iri")
     one_client = (
         accounts.group_by("account")
         .agg(pl.col("client_iri").n_unique().alias(_CLIENTS), pl.col("client_iri").null_count().alias(_KNOWN))
@@ -114,8 +115,7 @@ def virtual_accounts(books: pl.DataFrame) -> pl.DataFrame:
         .select("account")
     )
     return (
-        per_account.join(one_client, on="account")
-        .join(main, on="account", how="anti")
+        accounts.join(one_client, on="account")
         .select("account", "client_iri")
         .unique()
         .sort("account")
