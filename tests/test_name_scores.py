@@ -3,13 +3,29 @@
 from __future__ import annotations
 
 import sys
+from unittest import mock
 
+import numpy as np
 import polars as pl
 from hypothesis import example, given
 from hypothesis import strategies as st
+from rapidfuzz.distance import Indel
 
-from reconcile.matching.name_scores import _WHITESPACE, _name_rows, _name_table, _prepared, score_name_pairs
+from reconcile.matching import name_scores
+from reconcile.matching.name_scores import (
+    _NON_ALNUM_RUN,
+    _WHITESPACE,
+    _factorize,
+    _indel,
+    _name_rows,
+    _name_table,
+    _prepared,
+    name_keys,
+    score_name_pairs,
+    score_numbered_pairs,
+)
 from reconcile.matching.names import (
+    _ASCII_NON_ALNUM,
     _DIGRAPHS,
     BANK_CUT_LENGTHS,
     DIFFERENT,
@@ -23,6 +39,7 @@ from reconcile.matching.names import (
     NameEvidence,
     _prepare,
     compare_names,
+    payer_key,
 )
 from reconcile.matching.text import fold
 
@@ -171,6 +188,9 @@ def name_pairs(draw: st.DrawFn) -> list[tuple[str, str]]:
     [("HURTOWNIA NR 12", "Hurtownia nr 13"), ("PARTNER1", "Partner 01"), ("", "Acme"), ("ACME", "½ ǅ ﬁ")]
 )
 @example([("ACME\0 SP Z O O", "Acme sp. z o.o."), (" Acme Trans Polska Sp z o.o.\u3000", "ACME TRANS")])
+@example(
+    [("JAN KOWALSKI TRANS", "Jan Kowalski Trans Polska"), ("HURTOWNIA WARSZAWA 1", "Hurtownia Warszawa 123")]
+)
 def test_a_table_of_pairs_scores_as_compare_names_does_one_by_one(pairs):
     assert evidence(score_name_pairs(pairs_frame(pairs))) == one_by_one(pairs)
 
@@ -178,5 +198,58 @@ def test_a_table_of_pairs_scores_as_compare_names_does_one_by_one(pairs):
 @given(st.lists(company | odd_text | company.flatmap(as_a_bank_writes), max_size=12, unique=True))
 @example(["Müller & Söhne GmbH", "Nordlys A/S", "A. S. Watson", "Jan i Anna", "AB", "0 07 PARTNER1"])
 def test_each_name_is_prepared_as_compare_names_prepares_it(names):
-    prepared = _prepared(_name_table(pl.Series(names, dtype=pl.String)))
+    prepared = _prepared(_name_table(pl.Series(names, dtype=pl.String))[0])
     assert prepared == [_prepare(name) for name in names]
+
+
+@given(name_pairs(), st.data())
+def test_pairs_given_by_number_score_as_compare_names_does(pairs, data):
+    """Names on both sides, missing numbers (no pair), aliases (the client's name for the payer's)."""
+    payers, clients = [payer for payer, _ in pairs] + [None], [client for _, client in pairs] + [None]
+    number = st.none() | st.integers(0, len(payers) - 1)
+    rows = data.draw(st.lists(st.tuples(number, number, st.booleans()), max_size=12))
+    scored = score_numbered_pairs(
+        pl.Series(payers, dtype=pl.String),
+        pl.Series([payer for payer, _, _ in rows], dtype=pl.UInt32),
+        pl.Series(clients, dtype=pl.String),
+        pl.Series([client for _, client, _ in rows], dtype=pl.UInt32),
+        pl.Series([alias for _, _, alias in rows], dtype=pl.Boolean),
+    )
+    expected = [
+        None if p is None or c is None else compare_names(clients[c] if alias else payers[p], clients[c])
+        for p, c, alias in rows
+    ]
+    got = [None if level is None else NameEvidence(score, level) for score, level in scored.rows()]
+    assert got == expected
+    assert scored.columns == ["name_similarity", "name_level"]
+
+
+@given(st.lists(st.text(alphabet="AB 1", max_size=6), min_size=1, max_size=12, unique=True), st.data())
+def test_indel_by_blocks_of_texts_is_rapidfuzz_pair_by_pair(texts, data):
+    number = st.integers(0, len(texts) - 1)
+    pairs = data.draw(st.lists(st.tuples(number, number), max_size=30))
+    left, right = (np.array([pair[side] for pair in pairs], dtype=np.uint32) for side in (0, 1))
+    with mock.patch.object(name_scores, "_BLOCK_BITS", 2):  # blocks of 4 texts
+        scores = _indel(pl.Series(texts, dtype=pl.String), left, right)
+    assert scores.tolist() == [Indel.normalized_similarity(texts[a], texts[b]) for a, b in pairs]
+
+
+@given(st.lists(st.integers(0, 2**40), max_size=40), st.booleans())
+def test_factorize_is_np_unique_with_the_inverse(codes, wide):
+    array = np.array(codes, dtype=np.uint64) | np.uint64(2**63 if wide else 0)  # too wide to pack: np.unique
+    distinct, where = _factorize(array)
+    expected, inverse = np.unique(array, return_inverse=True)
+    assert distinct.tolist() == expected.tolist()
+    assert where.tolist() == inverse.tolist()
+
+
+@given(st.text(max_size=20) | st.text(alphabet="AZ09 .-&/", max_size=20))
+def test_runs_of_other_characters_are_spaced_as_names_space_them(text):
+    upper = text.upper()
+    assert pl.Series([upper]).str.replace_all(_NON_ALNUM_RUN, " ").item() == _ASCII_NON_ALNUM.sub(" ", upper)
+
+
+@given(st.lists(company | odd_text | company.flatmap(as_a_bank_writes) | st.none(), max_size=12))
+def test_name_keys_are_payer_keys_and_none_for_a_missing_name(names):
+    keys = name_keys(pl.Series(names, dtype=pl.String)).to_list()
+    assert keys == [payer_key(name) or None for name in names]
