@@ -3,19 +3,32 @@ invoice is given more than it has open. Engine-level (pure) tests, then the outb
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter
+from contextlib import nullcontext
 from dataclasses import replace
 from datetime import date
 from decimal import Decimal
+from unittest import mock
 
+import numpy as np
 import polars as pl
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from reconcile.flowtly.sandbox import SandboxOptions, make_seed, start_sandbox
-from reconcile.matching.combined import subsets_summing_to
+from reconcile.matching import combined
+from reconcile.matching.combined import (
+    MAX_SETS,
+    SEARCH_BUDGET,
+    _may_add_up,
+    combined_options,
+    subsets_summing_to,
+)
 from reconcile.matching.engine import match_lines
+from reconcile.matching.options import build_options
+from reconcile.matching.signals import PARTLY_NAMED
 from reconcile.model import BankLine, Decision, Invoice, make_line_id
 from reconcile.pipeline import RunRequest, run
 from reconcile.rules import load_rules
@@ -49,7 +62,216 @@ def test_subsets_summing_to_stops_at_its_budget_on_many_equal_amounts():
     assert len(subsets_summing_to([100] * 60, 300, max_size=3, limit=4, budget=500)) <= 4
 
 
+def naive_subsets(values, target, *, max_size, min_size=2, limit=MAX_SETS, budget=SEARCH_BUDGET):
+    """subsets_summing_to as a plain depth-first search, one node per value looked at: the reference."""
+    if max_size < max(min_size, 1):
+        return []
+    order = sorted(range(len(values)), key=lambda i: -values[i])
+    ordered = [values[i] for i in order]
+    rest = [sum(ordered[k:]) for k in range(len(ordered) + 1)]
+    found, nodes = [], 0
+
+    def search(start, remaining, chosen):
+        nonlocal nodes
+        for k in range(start, len(ordered)):
+            nodes += 1
+            if nodes > budget or rest[k] < remaining:
+                return
+            if ordered[k] == remaining and len(chosen) + 1 >= min_size:
+                yield tuple(sorted(order[j] for j in (*chosen, k)))
+            elif ordered[k] < remaining and len(chosen) + 1 < max_size:
+                yield from search(k + 1, remaining - ordered[k], [*chosen, k])
+
+    for subset in search(0, target, []):
+        found.append(subset)
+        if len(found) == limit:
+            break
+    return found
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(st.sampled_from([1, 2, 3, 5, 7, 10, 30, 100]), max_size=16),
+    st.integers(1, 60),
+    st.integers(0, 7),
+    st.integers(0, 4),
+    st.integers(1, 5),
+    st.sampled_from([3, 10, 40, 200, 2000]),
+)
+def test_subsets_summing_to_finds_what_a_plain_search_within_its_budget_finds(
+    values, target, most, least, limit, budget
+):
+    kw = {"max_size": most, "min_size": least, "limit": limit, "budget": budget}
+    assert subsets_summing_to(values, target, **kw) == naive_subsets(values, target, **kw)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.lists(st.sampled_from([1, 2, 3, 5, 8, 13, 40]), min_size=3, max_size=12),
+                          st.integers(3, 60), st.integers(3, 6)), min_size=1, max_size=6))  # fmt: skip
+def test_may_add_up_is_false_only_where_no_three_to_room_values_add_up(groups):
+    values = np.array([v for amounts, _, _ in groups for v in sorted(amounts, reverse=True)], dtype=np.int64)
+    counts = np.array([len(amounts) for amounts, _, _ in groups])
+    targets = np.array([target for _, target, _ in groups])
+    rooms = np.array([room for _, _, room in groups])
+    maybe = _may_add_up(values, counts, targets, rooms, np.ones(len(groups), dtype=bool))
+    for (amounts, target, room), may in zip(groups, maybe, strict=True):
+        some = any(
+            sum(subset) == target
+            for size in range(3, room + 1)
+            for subset in itertools.combinations(amounts, size)
+        )
+        assert may == (some or room > 5)
+
+
+def reference_combined(incoming, books, pairs, leads, rules) -> list[tuple[int, str, int]]:
+    """combined_options row by row, in plain Python: the groups, their invoices, the sets and their order."""
+    lines = {r["line_id"]: r for r in incoming.iter_rows(named=True)}
+    owners = [r for r in books.iter_rows(named=True) if r["client_iri"] is not None and r["open_units"] > 0]
+    by_iri = {r["iri"]: r for r in owners}
+    named: dict[int, set[int]] = {}
+    for r in pairs.filter(pl.col("ref_kind").is_not_null()).iter_rows(named=True):
+        named.setdefault(r["line_id"], set()).add(r["iri"])
+
+    def fits(line_id, iri):
+        known = line_id in lines and iri in by_iri
+        return known and by_iri[iri]["invoice_currency"] == lines[line_id]["line_currency"]
+
+    rows = [(ln, iri) for ln, iris in named.items() for iri in iris if fits(ln, iri)]
+    per_line = Counter(ln for ln, _ in rows)
+    by_client: dict[tuple[int, str], list[int]] = {}
+    for ln, iri in rows:
+        by_client.setdefault((ln, by_iri[iri]["client_iri"]), []).append(iri)
+    searched = []
+    for (ln, client), iris in by_client.items():
+        rest = lines[ln]["line_units"] - sum(by_iri[i]["open_units"] for i in iris)
+        alone = per_line[ln] == 1 and rest > 0
+        several = per_line[ln] > 1 and (len(iris) > 1 or rest > 0) and rest >= 0
+        if alone or (several and len(iris) <= rules.combined_max_invoices):
+            searched.append((ln, client, sorted(iris), rest))
+    kept = {(ln, client) for ln, client, _, _ in searched}
+    paid = [r for r in pairs.iter_rows(named=True) if fits(r["line_id"], r["iri"])]
+    exact = {r["line_id"] for r in paid if by_iri[r["iri"]]["open_units"] == lines[r["line_id"]]["line_units"]}
+    for r in leads.iter_rows(named=True):
+        if r["line_id"] in lines and r["line_id"] not in exact and (r["line_id"], r["client_iri"]) not in kept:
+            searched.append((r["line_id"], r["client_iri"], [], lines[r["line_id"]]["line_units"]))
+    out = []
+    for ln, client, iris, rest in searched:
+        sets: list[list[int]] = [[]]
+        if rest > 0:
+            others = sorted(
+                (r for r in owners if r["client_iri"] == client and fits(ln, r["iri"]) and r["open_units"] <= rest
+                 and r["iri"] not in named.get(ln, set())),
+                key=lambda r: (r["issue_date"] is None, -(r["issue_date"] or date.min).toordinal(), r["iri"]),
+            )[: rules.combined_search_invoices]  # fmt: skip
+            if not others:
+                continue
+            room, least = rules.combined_max_invoices - len(iris), 1 if iris else 2
+            amounts, ids = [r["open_units"] for r in others], [r["iri"] for r in others]
+            small = [[ids[a]] for a in range(len(ids)) if amounts[a] == rest] + [
+                [ids[a], ids[b]]
+                for a, b in itertools.combinations(range(len(ids)), 2)
+                if amounts[a] + amounts[b] == rest
+            ]
+            sets = [s for s in small if least <= len(s) <= room] or [
+                [ids[i] for i in subset] for subset in subsets_summing_to(amounts, rest, max_size=room, min_size=3)
+            ]
+        for added in sorted(sets, key=lambda s: (len(s), " ".join(map(str, s))))[:MAX_SETS]:
+            members = sorted(iris + added)
+            out.extend((ln, "+".join(map(str, members)), iri) for iri in members)
+    return sorted(out)
+
+
+@st.composite
+def combined_batches(draw):
+    """Invoices of a few clients in two currencies, lines that pay some of one client's invoices in one
+    currency (and maybe a little more), the pairs naming some of those and some others, and payer leads:
+    what combined_options reads."""
+    day = st.sampled_from([date(2026, 1, d) for d in (1, 2, 3)] + [None])
+    client, currency = st.sampled_from(["/c/1", "/c/1", "/c/2", None]), st.sampled_from(["PLN", "PLN", "EUR"])
+    amount = st.sampled_from([0, 100, 200, 300, 500, 800, 1300, 2100])
+    invoices = draw(st.lists(st.tuples(client, currency, amount, day), min_size=3, max_size=18))
+    iris = draw(st.permutations(range(40)))[: len(invoices)]
+    books = pl.DataFrame(
+        {"iri": iris, "client_iri": [c for c, _, _, _ in invoices], "invoice_currency": [k for _, k, _, _ in invoices],
+         "open_units": [a for _, _, a, _ in invoices], "issue_date": [d for _, _, _, d in invoices]},
+        schema={"iri": pl.UInt32, "client_iri": pl.String, "invoice_currency": pl.Categorical, "open_units": pl.Int64,
+                "issue_date": pl.Date},
+    )  # fmt: skip
+    line_ids = sorted(draw(st.sets(st.integers(0, 30), min_size=1, max_size=5)))
+    lines, named, led = [], set(), set()
+    for line_id in line_ids:
+        first = draw(st.integers(0, len(invoices) - 1))
+        alike = [i for i, inv in enumerate(invoices) if inv[:2] == invoices[first][:2] and i != first]
+        paid = [first, *draw(st.lists(st.sampled_from(alike), max_size=6, unique=True) if alike else st.just([]))]
+        units = sum(invoices[i][2] for i in paid) + draw(st.sampled_from([0, 0, 100]))
+        lines.append((line_id, invoices[paid[0]][1], units or 100))
+        named |= {(line_id, iris[i]) for i in paid[: draw(st.integers(0, 3))]}
+        if draw(st.booleans()) and invoices[paid[0]][0]:
+            led.add((line_id, invoices[paid[0]][0]))
+    named |= draw(st.sets(st.tuples(st.sampled_from([*line_ids, 31]), st.sampled_from(iris)), max_size=4))
+    incoming = pl.DataFrame(
+        lines, schema={"line_id": pl.UInt32, "line_currency": pl.Categorical, "line_units": pl.Int64}, orient="row"
+    )
+    pairs = pl.DataFrame(
+        [(ln, iri, draw(st.sampled_from(["invoice_number", "invoice_number", None]))) for ln, iri in sorted(named)],
+        schema={"line_id": pl.UInt32, "iri": pl.UInt32, "ref_kind": pl.String}, orient="row",
+    )  # fmt: skip
+    leads = pl.DataFrame(sorted(led), schema={"line_id": pl.UInt32, "client_iri": pl.String}, orient="row")
+    rules = replace(
+        RULES, combined_max_invoices=draw(st.integers(3, 6)), combined_search_invoices=draw(st.integers(3, 8))
+    )
+    return incoming, books, pairs, leads, rules
+
+
+@settings(max_examples=300, deadline=None)
+@given(combined_batches(), st.booleans())
+def test_combined_options_finds_the_sets_a_plain_reading_finds_even_when_client_hashes_collide(batch, one_hash):
+    with mock.patch.object(combined, "_client", lambda: pl.lit(7, dtype=pl.UInt64)) if one_hash else nullcontext():
+        got = combined_options(*batch)
+    assert sorted(got.iter_rows()) == reference_combined(*batch)
+
+
 # -- combined payments ------------------------------------------------------------------------------------
+
+
+def test_a_sets_option_reads_its_weakest_reference_and_its_members_by_name():
+    # One line, four invoices of one client; its title names invoice 0 by its KSeF number and 1 by its number.
+    amounts = [Decimal("100.00"), Decimal("200.00"), Decimal("300.00"), Decimal("400.00")]
+    invoices = pl.DataFrame(
+        {"invoice_name": ["FV/4", "FV/3", "FV/2", "FV/1"], "client_name_id": [0] * 4,
+         "open_units": [int(a * 10_000) for a in amounts], "invoice_currency": ["PLN"] * 4,
+         "issue_date": [date(2026, 1, d) for d in (1, 2, 3, 4)], "due_date": [date(2026, 2, d) for d in (1, 2, 3, 4)],
+         "open_amount": amounts},
+        schema_overrides={
+            "client_name_id": pl.UInt32, "invoice_currency": pl.Categorical, "open_amount": pl.Decimal(18, 2)
+        },
+    )  # fmt: skip
+    lines = pl.DataFrame(
+        {"line_currency": ["PLN"], "line_amount": [Decimal("1000.00")], "line_units": [10_000_000],
+         "booking_date": [date(2026, 3, 1)], "charge_units": [0], "payer_id": [0]},
+        schema_overrides={"line_currency": pl.Categorical, "line_amount": pl.Decimal(18, 2), "payer_id": pl.UInt32},
+    )  # fmt: skip
+    pairs = pl.DataFrame(
+        {"line_id": [0] * 4, "iri": [0, 1, 2, 3], "ref_kind": ["ksef", "invoice_number", None, None],
+         "ref_text": ["K0", "N1", None, None]},
+        schema_overrides={"line_id": pl.UInt32, "iri": pl.UInt32},
+    )  # fmt: skip
+    sets = pl.DataFrame(
+        {"line_id": [0] * 6, "option": ["0+1", "0+1", "0+2", "0+2", "2+3", "2+3"], "iri": [0, 1, 0, 2, 2, 3]},
+        schema_overrides={"line_id": pl.UInt32, "iri": pl.UInt32},
+    )
+    options, members, names = build_options(pairs, sets, lines, invoices)
+    combined = options.filter(pl.col("option") >= 4).sort("option")  # numbered after the invoices, in order
+    assert combined["ref_kind"].to_list() == ["invoice_number", PARTLY_NAMED, None]
+    assert combined["ref_text"].to_list() == ["N1, K0", "K0", ""]  # in the order of the members' names
+    assert combined["named_elsewhere"].to_list() == [0, 1, 2]
+    assert combined["allocated"].to_list() == [Decimal("300.00"), Decimal("400.00"), Decimal("700.00")]
+    assert names.to_list() == ["FV/4", "FV/3", "FV/2", "FV/1", "FV/3 + FV/4", "FV/2 + FV/4", "FV/1 + FV/2"]
+    assert members.sort("option", "part").select("option", "part", "iri").rows() == [
+        (4, 1, 1), (4, 2, 0), (5, 1, 2), (5, 2, 0), (6, 1, 3), (6, 2, 2)
+    ]  # fmt: skip
+
+
 
 
 def test_a_payment_naming_two_invoices_that_add_up_posts_both_in_full():

@@ -17,9 +17,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, NamedTuple
 
+import numpy as np
 import polars as pl
 
-from reconcile.matching.name_scores import score_name_pairs
+from reconcile.matching.name_scores import name_keys, score_numbered_pairs
+from reconcile.matching.names import payer_key
 from reconcile.matching.payer_lists import alias_names
 from reconcile.matching.payers import compact, learned_evidence, virtual_evidence
 from reconcile.matching.reference_join import REF_STRENGTH
@@ -31,7 +33,7 @@ if TYPE_CHECKING:  # the rules import the signals of this package: no cycle at r
 # What the signals read of an invoice, and of a line.
 _INVOICE = ["client_name_id", "open_units", "invoice_currency", "issue_date", "due_date"]
 _LINE = ["line_currency", "line_amount", "line_units", "booking_date", "charge_units", "payer_id"]
-_PAIR = 2**32  # a payer's number times this, plus a client name's, numbers the pair
+_KIND_OF = {strength: kind for kind, strength in REF_STRENGTH.items()}  # each kind has a strength of its own
 
 
 class Options(NamedTuple):
@@ -61,30 +63,27 @@ def build_options(pairs: pl.DataFrame, sets: pl.DataFrame, lines: pl.DataFrame, 
     option says what it would allocate of the line (`allocated`: the open amount, or all of the line when
     that is less; nothing across currencies).
 
-    `lines` and `invoices` are the core's prepared tables, whole: row n is line (invoice) number n.
+    `lines` and `invoices` are the core's prepared tables, whole: row n is line (invoice) number n. Each
+    column is gathered once per pair: the line's serve the allocation and the signals alike.
     """
-    money = pl.concat(
-        [
-            at(lines, pairs["line_id"], ["line_amount", "line_currency"]),
-            at(invoices, pairs["iri"], ["open_amount", "invoice_currency"]),
-        ],
-        how="horizontal",
-    )
+    # The columns read, in one chunk each (as the core's tables have them): a gather is then direct.
+    lines, invoices = lines.select(_LINE).rechunk(), invoices.select(*_INVOICE, "open_amount", "invoice_name").rechunk()
+    line, invoice = at(lines, pairs["line_id"], _LINE), at(invoices, pairs["iri"], [*_INVOICE, "open_amount"])
     singles = pl.concat(
         [
             pairs.select(
                 "line_id",
                 pl.col("iri").alias("option"),
                 pl.col("iri").alias("invoice"),
-                pl.lit(1).alias("size"),
+                pl.lit(1, dtype=pl.Int64).alias("size"),
                 "ref_kind",
                 "ref_text",
                 pl.col("ref_kind").is_not_null().cast(pl.UInt32).alias("named_in"),
             ),
-            at(invoices, pairs["iri"], _INVOICE),
+            invoice.select(_INVOICE),
             # All of the line, or the open amount; nothing across currencies.
-            money.select(
-                pl.when(pl.col("line_currency") == pl.col("invoice_currency"))
+            pl.concat([line, invoice.select("open_amount")], how="horizontal").select(
+                pl.when(pl.col("line_currency") == invoice["invoice_currency"])
                 .then(pl.min_horizontal("line_amount", "open_amount"))
                 .otherwise(pl.lit(0).cast(pl.Decimal(38, 4)))
                 .alias("allocated")
@@ -93,48 +92,53 @@ def build_options(pairs: pl.DataFrame, sets: pl.DataFrame, lines: pl.DataFrame, 
         how="horizontal",
     )
     combined, members, set_names = _combined(pairs, sets, invoices)
-    options = pl.concat([singles, combined.select(singles.columns)], how="vertical_relaxed")
+    options = pl.concat([singles, combined.select(singles.columns)])
     names = pl.concat([invoices["invoice_name"], set_names])
     # How many invoices the title names that the option leaves out: an overpayment is no overpayment when
-    # the title names what the rest pays.
-    named = pairs.filter(pl.col("ref_kind").is_not_null()).group_by("line_id").agg(pl.len().alias("named"))
-    options = options.join(named, on="line_id", how="left").select(
-        pl.exclude("named_in", "named"),
-        (pl.col("named").fill_null(0) - pl.col("named_in")).alias("named_elsewhere"),
+    # the title names what the rest pays. Counted per line number, read by a gather.
+    named = pairs.filter(pl.col("ref_kind").is_not_null())["line_id"].to_numpy()
+    per_line = pl.Series(np.bincount(named, minlength=lines.height), dtype=pl.UInt32)
+    options = options.select(
+        pl.exclude("named_in"),
+        (pl.lit(per_line).gather(pl.col("line_id")) - pl.col("named_in")).alias("named_elsewhere"),
         # Ties of probability and size are broken by the invoice name, written A + B for a set.
         pl.lit(names.rank("dense")).gather(pl.col("option")).alias("name_order"),
     )
-    options = pl.concat([options, at(lines, options["line_id"], _LINE)], how="horizontal")
-    return Options(options, members, names)
+    line = pl.concat([line, at(lines, combined["line_id"], _LINE)])
+    return Options(pl.concat([options, line], how="horizontal"), members, names)
 
 
 def _combined(
     pairs: pl.DataFrame, sets: pl.DataFrame, invoices: pl.DataFrame
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.Series]:
-    """The combined options (one row per set), their members, and their names at option - invoice count."""
+    """The combined options (one row per set), their members, and their names at option - invoice count.
+    A member's reference is looked up among the few pairs that name a member, found by one integer a pair
+    (line and invoice), not by a join over all the pairs."""
     first = invoices.height  # a set's option number comes after every invoice's
     numbered = sets.select("line_id", "option").unique(maintain_order=True).with_row_index("number")
-    in_sets = (
-        sets.join(numbered, on=["line_id", "option"])
-        .select("line_id", (pl.col("number") + first).cast(pl.UInt32).alias("option"), "iri")
-        .join(pairs.select("line_id", "iri", "ref_kind", "ref_text"), on=["line_id", "iri"], how="left")
+    pair = (pl.col("line_id").cast(pl.UInt64) * 2**32 + pl.col("iri")).alias("pair")
+    in_sets = sets.join(numbered, on=["line_id", "option"]).select(
+        "line_id", (pl.col("number") + first).cast(pl.UInt32).alias("option"), "iri", pair
     )
+    referenced = (
+        pairs.filter(pl.col("line_id").is_in(sets["line_id"].implode()))  # the few lines with sets first
+        .filter(pl.col("ref_kind").is_not_null() | pl.col("ref_text").is_not_null())
+        .select(pair, "ref_kind", "ref_text")
+        .filter(pl.col("pair").is_in(in_sets["pair"].implode()))
+    )
+    in_sets = in_sets.join(referenced, on="pair", how="left").drop("pair")
     in_sets = (
         pl.concat([in_sets, at(invoices, in_sets["iri"], [*_INVOICE, "invoice_name", "open_amount"])], how="horizontal")
-        .sort(["line_id", "option", "invoice_name"])
+        .sort(["option", "invoice_name"])  # an option is of one line
         .with_columns(pl.col("ref_kind").replace_strict(REF_STRENGTH, default=0, return_dtype=pl.Int8).alias("strength"))
     )  # fmt: skip
-    combined = in_sets.group_by("line_id", "option", maintain_order=True).agg(
+    combined = in_sets.group_by("option", maintain_order=True).agg(
+        pl.col("line_id").first(),
         pl.col("iri").first().alias("invoice"),  # the client's, as every member's
-        # A set is named when the title names every invoice in it, and as weakly as its weakest.
-        pl.when(pl.col("strength").min() > 0)
-        .then(pl.col("ref_kind").sort_by("strength").first())
-        .when(pl.col("strength").max() > 0)
-        .then(pl.lit(PARTLY_NAMED))
-        .otherwise(None)
-        .alias("ref_kind"),
-        pl.col("ref_text").drop_nulls().str.join(", ").alias("ref_text"),
-        pl.col("invoice_name").str.join(" + "),
+        pl.col("strength").min().alias("weakest"),
+        pl.col("strength").max().alias("strongest"),
+        "ref_text",  # joined below: a join of lists costs less than one per group
+        "invoice_name",
         pl.col("client_name_id").first(),
         pl.col("open_units").sum(),
         pl.col("open_amount").sum().alias("allocated"),
@@ -143,13 +147,26 @@ def _combined(
         pl.col("due_date").min(),
         pl.len().alias("size"),
         (pl.col("strength") > 0).sum().alias("named_in"),
+    ).select(
+        pl.exclude("weakest", "strongest"),
+        # A set is named when the title names every invoice in it, and as weakly as its weakest.
+        pl.when(pl.col("weakest") > 0)
+        .then(pl.col("weakest").replace_strict(_KIND_OF, default=None, return_dtype=pl.String))
+        .when(pl.col("strongest") > 0)
+        .then(pl.lit(PARTLY_NAMED))
+        .alias("ref_kind"),
+    ).with_columns(
+        pl.col("ref_text").list.join(", "),  # the nulls left out
+        pl.col("invoice_name").list.join(" + "),
+        # As the pairs' options have them.
+        pl.col("size").cast(pl.Int64),
+        pl.col("allocated").cast(pl.Decimal(38, 4)),
     )
+    option = in_sets["option"].to_numpy().astype(np.int64)
+    starts = np.flatnonzero(np.diff(option, prepend=-1))  # each set's members are one run, by name
+    part = np.arange(len(option)) - np.repeat(starts, np.diff(np.append(starts, len(option)))) + 1
     members = in_sets.select(
-        "line_id",
-        "option",
-        (pl.int_range(pl.len()).over("line_id", "option") + 1).alias("part"),
-        "iri",
-        pl.col("open_amount").alias("amount"),
+        "line_id", "option", pl.Series("part", part, dtype=pl.Int64), "iri", pl.col("open_amount").alias("amount")
     )
     return combined, members, combined.sort("option")["invoice_name"]
 
@@ -213,21 +230,33 @@ def _joined(options: pl.DataFrame, evidence: pl.DataFrame, columns: list[str]) -
 def _name_evidence(
     options: pl.DataFrame, lines: pl.DataFrame, invoices: pl.DataFrame, aliases: Sequence[PayerAlias]
 ) -> pl.DataFrame:
-    """name_similarity and name_level, computed once per distinct payer and client name (and client, where
-    the rules list aliases: an alias is of one client), then joined back by their numbers."""
-    # Both numbers in one: one integer to find the distinct pairs by, and to join them back on.
-    pair = (pl.col("payer_id").cast(pl.UInt64) * _PAIR + pl.col("client_name_id")).alias("names")
-    options = options.with_columns(pair)
-    keys = ["names"]
-    if any(alias.payer for alias in aliases):
-        options = options.with_columns(at(invoices, options["invoice"], ["client_iri"]).to_series())
-        keys.append("client_iri")
-    distinct = options.select(keys).unique().drop_nulls("names")
-    texts = distinct.with_columns(
-        lines["payer"].gather(distinct["names"] // _PAIR).alias("payer"),
-        invoices["client_name"].gather(distinct["names"] % _PAIR).alias("client_name"),
+    """name_similarity and name_level of each option's payer and client names, scored by their numbers
+    (name_scores.score_numbered_pairs: each distinct name prepared once, no join back); where the rules call
+    the payer an alias of the client, the client's own name stands for the payer's."""
+    alias = _aliased(options, lines, invoices, aliases) if any(alias.payer for alias in aliases) else None
+    scored = score_numbered_pairs(
+        lines["payer"], options["payer_id"], invoices["client_name"], options["client_name_id"], alias
     )
-    if "client_iri" in keys:
-        texts = alias_names(texts.with_columns(pl.lit(None, dtype=pl.String).alias("payer_iban")), aliases)
-    scored = score_name_pairs(texts.select(*keys, "payer", "client_name")).drop("payer", "client_name")
-    return options.join(scored, on=keys, how="left").drop("names", "client_iri", strict=False)
+    return pl.concat([options, scored], how="horizontal")
+
+
+def _aliased(
+    options: pl.DataFrame, lines: pl.DataFrame, invoices: pl.DataFrame, aliases: Sequence[PayerAlias]
+) -> pl.Series:
+    """Whether the rules call each option's payer an alias of its client (payer_lists.alias_names, an alias
+    being of one client). Only a payer whose name has an alias's payer_key can be one (name_keys tells the
+    few, once per name): only their options are read."""
+    payers = options["payer_id"].drop_nulls().unique()
+    keys = name_keys(lines["payer"].gather(payers))
+    listed = payers.filter(keys.is_in([payer_key(alias.payer) for alias in aliases if alias.payer]))
+    some = options.select("payer_id", "client_name_id", "invoice").with_row_index("row")
+    some = some.filter(pl.col("payer_id").is_in(listed.implode()), pl.col("client_name_id").is_not_null())
+    texts = some.select(
+        "row",
+        lines["payer"].gather(some["payer_id"]).alias("payer"),
+        invoices["client_name"].gather(some["client_name_id"]).alias("client_name"),
+        invoices["client_iri"].gather(some["invoice"]).alias("client_iri"),
+        pl.lit(None, dtype=pl.String).alias("payer_iban"),
+    )
+    named = alias_names(texts, aliases).filter(pl.col("payer").ne_missing(texts["payer"]))
+    return pl.zeros(options.height, dtype=pl.Boolean, eager=True).scatter(named["row"], True)
