@@ -5,15 +5,17 @@ from __future__ import annotations
 from dataclasses import replace
 from decimal import Decimal
 
+import numpy as np
 import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from polars.testing import assert_frame_equal
 
 from reconcile.matching import match_tables
 from reconcile.matching.engine import match_lines
 from reconcile.matching.reference_join import whole_key
 from reconcile.matching.references import whole_reference_key
-from reconcile.matching.tables import frames
+from reconcile.matching.tables import _decide, _lacking, _pct, _ranking, _ranks, frames
 from reconcile.model import Decision
 from reconcile.rules import load_rules
 from tests.factories import invoice, line
@@ -247,3 +249,196 @@ def test_rules_that_require_no_strong_evidence_decide_by_probability_alone():
     relaxed = match_lines(lines, books, replace(RULES, auto_post_requires=()))[0]
     assert "strong evidence" not in (relaxed.note or "")
     assert relaxed.decision in (Decision.AUTO_POST, Decision.REVIEW)
+
+
+# -- deciding: the packed sort and the rows it picks, against a plain sort by five columns and joins --------
+
+
+def decided_the_plain_way(scored, members, names, books, refs, rules):
+    """tables._decide as it was written first: every option sorted by five columns, the rest by joins."""
+    ranked = scored.sort(
+        ["line_id", "probability", "size", "name_order", "option"], descending=[False, True, False, False, False]
+    ).with_columns(pl.int_range(pl.len()).over("line_id").add(1).alias("position"))
+    named = pl.lit(names).gather(pl.col("option"))
+    best = ranked.filter(pl.col("position") == 1).with_columns(named.alias("invoice_name"), _lacking(rules).alias("lacks"))
+    combined_best = best.filter(pl.col("size") > 1).select("line_id", "option")
+    second = ranked.filter(pl.col("position") == 2).join(combined_best, on="line_id", how="anti")
+    in_best = combined_best.join(members, on=["line_id", "option"]).select("line_id", pl.col("iri").alias("invoice_iri"))
+    rivals = ranked.filter(pl.col("position") > 1).join(combined_best, on="line_id", how="semi")
+    outside = plain_allocations(rivals, members).join(in_best, on=["line_id", "invoice_iri"], how="anti")
+    alternatives = rivals.join(outside.select("line_id", "option").unique(), on=["line_id", "option"], how="semi")
+    runner = pl.concat(
+        [second, alternatives.sort("line_id", "position").unique("line_id", keep="first")], how="vertical_relaxed"
+    ).select("line_id", pl.col("odds").alias("runner_odds"), named.alias("runner_name"))
+    too_close = pl.col("runner_odds").is_not_null() & (pl.col("odds") < pl.col("runner_odds") * rules.min_odds_ratio)
+    p, review, auto = pl.col("probability"), rules.review_probability, rules.auto_post_probability
+    verdict = best.join(runner, on="line_id", how="left").select(
+        "line_id", "option", "size", "allocated",
+        pl.when(p < review).then(pl.lit("unmatched")).when(~pl.col("strong") | (p < auto) | too_close)
+        .then(pl.lit("review")).otherwise(pl.lit("auto_post")).alias("decision"),
+        pl.when(p < review).then(pl.format("best candidate {} only {}% likely", "invoice_name", _pct(p)))
+        .when(~pl.col("strong")).then(pl.format("not posted automatically without strong evidence on: {}", "lacks"))
+        .when(p < auto).then(pl.format(f"best candidate {{}}% likely, below the {auto:.0%} to post", _pct(p, 1)))
+        .when(too_close).then(pl.format("{} is nearly as likely as {}", "runner_name", "invoice_name"))
+        .otherwise(pl.lit("")).alias("note"),
+    )  # fmt: skip
+    claims = plain_allocations(verdict.filter(pl.col("decision") == "auto_post"), members).rename({"invoice_iri": "iri"})
+    per_invoice = (
+        claims.join(books.select("iri", "open_amount"), on="iri")
+        .group_by("iri")
+        .agg(
+            pl.col("line_id").n_unique().alias("claims"),
+            (pl.col("amount") < pl.col("open_amount")).all().alias("parts"),
+            (pl.col("amount").sum() <= pl.col("open_amount").first()).alias("fits"),
+        )
+        .filter(pl.col("claims") > 1, ~(pl.col("parts") & pl.col("fits")))
+    )
+    clashing = claims.join(per_invoice.select("iri"), on="iri").select("line_id", "iri")
+    others = (
+        clashing.join(clashing, on="iri", suffix="_other")
+        .filter(pl.col("line_id") != pl.col("line_id_other"))
+        .join(refs.rename({"line_id": "line_id_other"}), on="line_id_other")
+        .join(books.select("iri", "invoice_name"), on="iri")
+        .group_by("line_id")
+        .agg(pl.col("ref").unique().sort().str.join(", "), pl.col("invoice_name").unique().sort().str.join(", "))
+    )
+    clash = pl.col("ref").is_not_null()
+    verdict = verdict.join(others, on="line_id", how="left").select(
+        "line_id",
+        pl.when(clash).then(pl.lit("review")).otherwise("decision").alias("decision"),
+        pl.when(clash)
+        .then(pl.format("{} is also claimed in this run by payment(s) {}; a person decides", "invoice_name", "ref"))
+        .otherwise("note")
+        .alias("note"),
+    )
+    shown = (
+        ranked.filter(pl.col("probability") >= review, pl.col("position") <= rules.max_suggestions)
+        .rename({"position": "rank"})
+        .join(verdict.filter(pl.col("decision") != "unmatched"), on="line_id")
+        .with_columns((pl.col("line_amount") - pl.col("allocated")).alias("rest"))
+    )
+    unmatched = verdict.filter(pl.col("decision") == "unmatched")
+    return pl.concat([plain_allocations(shown, members), unmatched], how="diagonal_relaxed")
+
+
+def plain_allocations(options, members):
+    single = pl.col("size") == 1
+    return pl.concat(
+        [
+            options.filter(single).with_columns(
+                pl.col("option").alias("invoice_iri"), pl.lit(1, dtype=pl.Int64).alias("part"),
+                pl.col("allocated").alias("amount"),
+            ),
+            options.filter(~single).join(members, on=["line_id", "option"]).rename({"iri": "invoice_iri"}),
+        ],
+        how="diagonal_relaxed",
+    )  # fmt: skip
+
+
+INVOICES = 5  # of the tables `options_to_decide` draws; their names repeat, so that names tie too
+
+
+@st.composite
+def options_to_decide(draw):
+    """A few lines' options as _score leaves them, in any order: invoices and sets of them, with ties of
+    probability, size and name, lines that share invoices, and the tables _decide reads beside."""
+    invoice_names = draw(st.lists(st.sampled_from(["FV/1", "FV/2", "INV-7"]), min_size=INVOICES, max_size=INVOICES))
+    open_amounts = [Decimal(100 * (i + 1)) for i in range(INVOICES)]
+    rows, members, set_names = [], [], []
+    for line_id in range(draw(st.integers(1, 6))):
+        paid = Decimal(draw(st.sampled_from([100, 300, 600])))
+        invoice = st.integers(0, INVOICES - 1)
+        for iri in draw(st.lists(invoice, unique=True, max_size=4)):
+            rows.append((line_id, iri, 1, min(paid, open_amounts[iri]), paid))
+        for held in draw(st.lists(st.lists(invoice, unique=True, min_size=2, max_size=3), max_size=2)):
+            held = sorted(held, key=lambda i: (invoice_names[i], i))
+            option = INVOICES + len(set_names)
+            set_names.append(" + ".join(invoice_names[i] for i in held))
+            rows.append((line_id, option, len(held), sum(open_amounts[i] for i in held), paid))
+            members += [(line_id, option, part, i, open_amounts[i]) for part, i in enumerate(held, 1)]
+    names = pl.Series("invoice_name", invoice_names + set_names)
+    likely = st.sampled_from([0.2, 0.9, 0.995, 0.9999, 0.9999])
+    columns = {
+        "line_id": pl.Series([r[0] for r in rows], dtype=pl.UInt32),
+        "option": pl.Series([r[1] for r in rows], dtype=pl.UInt32),
+        "size": pl.Series([r[2] for r in rows], dtype=pl.Int64),
+        "allocated": pl.Series([r[3] for r in rows], dtype=pl.Decimal(38, 4)),
+        "name_order": names.rank("dense").gather([r[1] for r in rows]),
+        "ref_text": pl.Series([draw(st.sampled_from([None, "FV 1"])) for _ in rows], dtype=pl.String),
+        "name_similarity": pl.Series([0.5] * len(rows), dtype=pl.Float64),
+        "line_amount": pl.Series([r[4] for r in rows], dtype=pl.Decimal(18, 2)),
+    }
+    for c in RULES.comparisons:
+        levels = st.integers(0, len(c.levels) - 1)
+        columns[f"level:{c.name}"] = pl.Series([draw(levels) for _ in rows], dtype=pl.Int8)
+    probability = pl.Series([draw(likely) for _ in rows], dtype=pl.Float64)
+    columns |= {
+        "odds": probability / (1 - probability),
+        "strong": pl.Series([draw(st.sampled_from([True, True, False])) for _ in rows], dtype=pl.Boolean),
+        "probability": probability,
+    }
+    scored = pl.DataFrame(columns).sample(fraction=1.0, shuffle=True, seed=draw(st.integers(0, 99)))
+    member_table = pl.DataFrame(
+        members,
+        schema={"line_id": pl.UInt32, "option": pl.UInt32, "part": pl.Int64, "iri": pl.UInt32,
+                "amount": pl.Decimal(18, 2)},
+        orient="row",
+    )  # fmt: skip
+    books = pl.DataFrame(
+        {"iri": pl.Series(range(INVOICES), dtype=pl.UInt32), "invoice_name": invoice_names,
+         "open_amount": pl.Series(open_amounts, dtype=pl.Decimal(18, 2))}
+    )  # fmt: skip
+    refs = pl.DataFrame({"line_id": pl.Series(range(6), dtype=pl.UInt32), "ref": [f"R{i}" for i in range(6)]})
+    return scored, member_table, names, books, refs
+
+
+def same_rows(got: pl.DataFrame, expected: pl.DataFrame) -> None:
+    assert got.columns == expected.columns
+    assert_frame_equal(got.sort(got.columns, nulls_last=True), expected.sort(got.columns, nulls_last=True))
+
+
+@given(options_to_decide(), st.integers(1, 3))
+@settings(max_examples=150, deadline=None)
+def test_deciding_on_the_packed_sort_gives_what_sorting_by_five_columns_and_joins_gives(tables, most):
+    rules = replace(RULES, max_suggestions=most)
+    same_rows(_decide(*tables, rules), decided_the_plain_way(*tables, rules))
+
+
+@given(options_to_decide())
+@settings(max_examples=3, deadline=None)
+def test_deciding_without_options_gives_no_rows_in_the_columns_of_a_decision(tables):
+    none = (tables[0].clear(), *tables[1:])
+    same_rows(_decide(*none, RULES), decided_the_plain_way(*none, RULES))
+
+
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 3), st.integers(0, 9), st.sampled_from([0.2, 0.5, 0.9]), st.integers(1, 3),
+                  st.integers(0, 4)),
+        unique_by=lambda r: r[:2],
+        max_size=30,
+    ),
+    st.booleans(),
+    st.sampled_from([0, 2**40]),
+    st.sampled_from([0, 2**40, 2**62]),
+)  # fmt: skip
+def test_options_are_ranked_as_sorting_by_their_five_keys_whether_or_not_they_pack(rows, by_option, line, size):
+    # (line, option, probability, size, name_order); name_order is the option's own, or any; the numbers
+    # pack into one integer, or do not, or line numbers are too far apart to index by.
+    table = pl.DataFrame(
+        {
+            "line_id": [r[0] + line for r in rows],
+            "option": [r[1] for r in rows],
+            "probability": [r[2] for r in rows],
+            "size": [r[3] + size for r in rows],
+            "name_order": [r[1] % 4 if by_option else r[4] for r in rows],
+        },
+        schema={"line_id": pl.Int64, "option": pl.UInt32, "probability": pl.Float64, "size": pl.Int64,
+                "name_order": pl.UInt32},
+    )  # fmt: skip
+    keys = table.rows()
+    expected = sorted(range(len(keys)), key=lambda i: (keys[i][0], -keys[i][2], keys[i][3], keys[i][4], keys[i][1]))
+    ranking = _ranking(table)
+    assert list(np.argsort(ranking.key, kind="stable")) == expected
+    places = {i: sum(keys[j][0] == keys[i][0] for j in expected[: expected.index(i) + 1]) for i in expected}
+    assert list(_ranks(ranking, 2)) == [places[i] if places[i] <= 2 else 0 for i in range(len(keys))]

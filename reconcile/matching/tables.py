@@ -1,4 +1,4 @@
-"""The matching core on whole tables: candidates by joins, scores by expressions, decisions by group-bys.
+"""The matching core on whole tables: candidates by joins, scores by expressions, decisions by one sort.
 
 `match_tables` takes the bank lines and the open invoices as polars DataFrames and returns one row per line
 and suggestion (or allocation), never looping over lines in Python but where a small set needs it (the few
@@ -16,8 +16,10 @@ A payer's name never brings a client's invoices in on its own: it only weighs in
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
+import numpy as np
+import numpy.typing as npt
 import polars as pl
 
 from reconcile.matching.combined import combined_options
@@ -70,15 +72,14 @@ def match_tables(
     one `level:<comparison>` column per comparison, ref_text (the references found), name_similarity, and
     note (why a line is not posted).
     """
-    set_aside = ignored_by_rules(lines, rules.ignore, rules.own_accounts)
+    # Lines are known by their row numbers (_numbered) from here on, those set aside too.
+    by_number = lines.with_columns(pl.int_range(pl.len(), dtype=pl.UInt32).alias("line_id"))
+    set_aside = ignored_by_rules(by_number, rules.ignore, rules.own_accounts).select("line_id", "note")
     lines, line_keys = _numbered(_prepare_lines(lines), "line_id")
     every_invoice, invoice_keys = _numbered(_prepare_invoices(invoices), "iri")
     # Names are compared once per distinct pair, found by these numbers (options.with_evidence).
     lines = lines.with_columns(first_row_of("payer", "line_id").alias("payer_id"))
     every_invoice = every_invoice.with_columns(first_row_of("client_name", "iri").alias("client_name_id"))
-    set_aside = set_aside.join(line_keys, left_on="line_id", right_on="key").select(
-        pl.col("line_id_right").alias("line_id"), "note"
-    )
     books = every_invoice.filter(pl.col("open_units") > 0)
     learned = with_aliases(learned, rules.aliases, books)  # an alias IBAN is as if learned for its client
     incoming = lines.filter(pl.col("line_units") > 0).join(set_aside, on="line_id", how="anti")
@@ -227,11 +228,12 @@ def _amount_pairs(incoming: pl.DataFrame, books: pl.DataFrame, leads: pl.DataFra
     and, whatever the sharing, among the invoices of a client the line's payer points to (`leads`)."""
     keys = ["invoice_currency", "open_units"]
     usable = books.select("iri", *keys).filter(pl.len().over(keys) <= rules.max_amount_candidates)
-    by_amount = incoming.join(usable, left_on=["line_currency", "line_units"], right_on=keys).select("line_id", "iri")
+    money = incoming.select("line_id", "line_currency", "line_units")  # a join carries every column it is given
+    by_amount = money.join(usable, left_on=["line_currency", "line_units"], right_on=keys).select("line_id", "iri")
     if leads.is_empty():
         return by_amount  # each invoice once per line already
     by_client = (
-        leads.join(incoming.select("line_id", "line_currency", "line_units"), on="line_id")
+        leads.join(money, on="line_id")
         .join(
             books.select("iri", "client_iri", *keys),
             left_on=["client_iri", "line_currency", "line_units"],
@@ -248,7 +250,8 @@ def _candidates(
     """Every candidate pair once, with the strongest reference found for it (`named`: the pairs of
     reference_pairs, of which those of open invoices count)."""
     named = named.join(books.select("iri"), on="iri", how="semi")
-    by_amount = _amount_pairs(incoming, books, leads, rules).join(named, on=["line_id", "iri"], how="anti")
+    pair = pl.col("line_id").cast(pl.UInt64) * 2**32 + pl.col("iri")  # ids are row numbers: one integer a pair
+    by_amount = _amount_pairs(incoming, books, leads, rules).filter(~pair.is_in(named.select(pair).to_series().implode()))
     return pl.concat([named, by_amount], how="diagonal_relaxed")
 
 
@@ -272,15 +275,18 @@ def _score(options: pl.DataFrame, rules: Rules) -> pl.DataFrame:
     strong = _strong(rules)
     required = [pl.any_horizontal([strong[n] for n in group]) for group in rules.auto_post_requires]
     strong_enough = pl.all_horizontal(required) if required else pl.lit(True)  # nothing required: always
-    # What deciding and the output read; the columns the conditions read stay behind.
+    # What deciding and the output read; the columns the conditions read stay behind. Lazily: the conditions'
+    # common parts are computed once, and the comparisons side by side (half the time of eager steps).
     kept = ["line_id", "option", "size", "allocated", "name_order", "ref_text", "name_similarity", "line_amount"]
     return (
-        options.with_columns(*levels)
+        options.lazy()
+        .with_columns(*levels)
         .select(*kept, *(level_column(c.name) for c in rules.comparisons), odds.alias("odds"))
         .with_columns(
             strong_enough.alias("strong"),
             (pl.col("odds") / (1.0 + pl.col("odds"))).alias("probability"),
         )
+        .collect()
     )
 
 
@@ -305,6 +311,23 @@ def _lacking(rules: Rules) -> pl.Expr:
 
 # -- deciding ------------------------------------------------------------------------------------------
 
+_Rows = npt.NDArray[np.integer]  # row numbers of scored options
+_NO_KEY = np.uint64(2**64 - 1)  # above every key: no key sets the top bit
+# A line's options best first: the most probable, then the fewest invoices, then by invoice name and number.
+_RANKED_BY = ("line_id", "probability", "size", "name_order", "option")
+_DESCENDING = [False, True, False, False, False]
+
+
+class _Ranking(NamedTuple):
+    """How each line's options rank (_RANKED_BY). `key` sorts them: a line's keys make one run, best first,
+    and hold its number above their lowest `low` bits; `line` is each option's line as that number (below
+    `lines`), to index per-line arrays by."""
+
+    key: npt.NDArray[np.uint64]
+    line: _Rows
+    low: int
+    lines: int
+
 
 def _pct(probability: pl.Expr, decimals: int = 0) -> pl.Expr:
     """A probability as a percentage's text, as Python's `{:.0%}` and `{:.1%}` write it."""
@@ -323,95 +346,254 @@ def _decide(
     """Per line: the ranked options, the suggestions shown, and auto_post only when the best one is very
     probable, carries the required strong evidence, and clearly beats the runner-up; then the batch is
     made consistent (no invoice given more than it has open). `names` are the options' invoice names, at
-    their option numbers (options.Options)."""
-    ranked = scored.sort(
-        ["line_id", "probability", "size", "name_order", "option"], descending=[False, True, False, False, False]
-    ).with_columns(_position_in_line())
-    named = pl.lit(names).gather(pl.col("option"))
-    best = ranked.filter(pl.col("position") == 1).with_columns(named.alias("invoice_name"), _lacking(rules).alias("lacks"))
-    runner = _runner_up(ranked, best, members).select(
-        "line_id", pl.col("odds").alias("runner_odds"), named.alias("runner_name")
-    )
-    below_auto = f"best candidate {{}}% likely, below the {rules.auto_post_probability:.0%} to post"
-    too_close = pl.col("runner_odds").is_not_null() & (pl.col("odds") < pl.col("runner_odds") * rules.min_odds_ratio)
-    verdict = best.join(runner, on="line_id", how="left").select(
-        "line_id",
-        "option",
-        "size",
-        "allocated",
-        pl.when(pl.col("probability") < rules.review_probability)
-        .then(pl.lit(UNMATCHED))
-        .when(~pl.col("strong") | (pl.col("probability") < rules.auto_post_probability) | too_close)
-        .then(pl.lit(REVIEW))
-        .otherwise(pl.lit(AUTO_POST))
-        .alias("decision"),
-        pl.when(pl.col("probability") < rules.review_probability)
-        .then(pl.format("best candidate {} only {}% likely", "invoice_name", _pct(pl.col("probability"))))
-        .when(~pl.col("strong"))
-        .then(pl.format("not posted automatically without strong evidence on: {}", "lacks"))
-        .when(pl.col("probability") < rules.auto_post_probability)
-        .then(pl.format(below_auto, _pct(pl.col("probability"), 1)))
-        .when(too_close)
-        .then(pl.format("{} is nearly as likely as {}", "runner_name", "invoice_name"))
-        .otherwise(pl.lit(""))
-        .alias("note"),
-    )
-    verdict = _consistent(verdict, members, books, refs)
-    # Ranked best first, a line's suggestions are a prefix of its options.
-    shown = (
-        ranked.filter(
-            pl.col("probability") >= rules.review_probability, pl.col("position") <= rules.max_suggestions
-        )
-        .rename({"position": "rank"})
-        .join(verdict.filter(pl.col("decision") != UNMATCHED).select("line_id", "decision", "note"), on="line_id")
-        .with_columns((pl.col("line_amount") - pl.col("allocated")).alias("rest"))
-    )
+    their option numbers (options.Options).
+
+    Each option gets one integer key that ranks it (_ranking), and a place in its line where that is among
+    the first few (_ranks); the rest reads only the rows that matter: each line's best and runner-up, and
+    the suggestions shown."""
+    scored = scored.rechunk()  # one chunk: the gathers at row numbers below are direct
+    ranking = _ranking(scored)
+    rank = _ranks(ranking, max(rules.max_suggestions, 2))  # the second is the runner-up
+    best = _best(scored, ranking, rank, members, rules)
+    verdict = _consistent(_verdict(best, names, rules), members, books, refs)
+    single, combined = _shown(scored, rank, verdict, rules)
     unmatched = verdict.filter(pl.col("decision") == UNMATCHED).select("line_id", "decision", "note")
-    return pl.concat([_allocations(shown, members), unmatched], how="diagonal_relaxed")
+    return pl.concat([_allocated(single, combined, members), unmatched], how="diagonal_relaxed")
 
 
-def _allocations(options: pl.DataFrame, members: pl.DataFrame) -> pl.DataFrame:
-    """`options` (line_id, option, size, allocated) one row per invoice they allocate to: `invoice_iri`,
-    `part` and `amount`; an option of one invoice is that invoice, a combined one its `members`."""
-    single = pl.col("size") == 1
+def _ranking(scored: pl.DataFrame) -> _Ranking:
+    """Each option's key: its five ranking columns packed into one integer (_packed_ranking), or, where they
+    do not pack (never at the sizes the core meets), its line's and its own place after a sort by them."""
+    packed = _packed_ranking(scored)
+    if packed is not None:
+        return packed
+    order = scored.select(pl.arg_sort_by(_RANKED_BY, descending=_DESCENDING)).to_series().to_numpy()
+    starts = _starts(scored["line_id"].to_numpy()[order])
+    first = np.zeros(len(order), dtype=np.int64)
+    first[starts] = 1
+    line = np.cumsum(first) - 1  # each place's line, numbered 0, 1...
+    key, lines = np.empty(len(order), dtype=np.uint64), np.empty(len(order), dtype=np.int64)
+    key[order] = (line.astype(np.uint64) << np.uint64(32)) | (np.arange(len(order)) - starts[line]).astype(np.uint64)
+    lines[order] = line
+    return _Ranking(key, lines, 32, len(starts))
+
+
+def _packed_ranking(scored: pl.DataFrame) -> _Ranking | None:
+    """Keys that pack _RANKED_BY: the line, the probability's place among the few distinct probabilities
+    (most probable first), the size, and the option's place by name and number (_option_places). None
+    where they do not fit in 63 bits, a key is null, negative or not a number, or line ids are too sparse
+    to index by."""
+    if scored.is_empty() or any(scored[c].null_count() for c in _RANKED_BY):
+        return None
+    probability = scored["probability"]
+    integers = scored.select(pl.min_horizontal(pl.col(c).min() for c in ("line_id", "size", "name_order", "option")))
+    line = scored["line_id"].to_numpy().astype(np.intp)  # numpy indexes by intp: others it converts each time
+    if probability.is_nan().any() or not integers.item() >= 0 or int(line.max()) > 4 * len(line) + 2**20:
+        return None
+    places = _option_places(scored["option"].to_numpy().astype(np.intp), scored["name_order"].to_numpy())
+    if places is None:
+        return None
+    distinct = probability.unique().sort().to_numpy()
+    likeliest_first = np.searchsorted(distinct, probability.to_numpy())
+    np.subtract(len(distinct) - 1, likeliest_first, out=likeliest_first)
+    fields = [line, likeliest_first, scored["size"].to_numpy(), places]
+    bits = [int(values.max()).bit_length() for values in fields]
+    if sum(bits) > 63:  # a spare bit: no key is all ones, which _ranks reads as none
+        return None
+    key = np.zeros(scored.height, dtype=np.uint64)
+    for values, width in zip(fields, bits, strict=True):
+        key <<= np.uint64(width)
+        key |= values.astype(np.uint64, copy=False)  # all checked not negative
+    return _Ranking(key, line, sum(bits[1:]), int(line.max()) + 1)
+
+
+def _option_places(option: npt.NDArray[np.integer], name_order: npt.NDArray[np.integer]) -> _Rows | None:
+    """Each row's option's place among all options by name_order, then number: one number for the two last
+    keys. None where name_order is not one per option (build_options gathers it by option), or the numbers
+    are too sparse to index by."""
+    count = int(option.max()) + 1
+    if count > 4 * len(option) + 2**20 or int(name_order.max()) >= 2**32:
+        return None
+    by_option = np.zeros(count, dtype=np.uint32)
+    by_option[option] = name_order
+    if not np.array_equal(by_option[option], name_order):
+        return None
+    in_order = np.sort((by_option.astype(np.uint64) << np.uint64(32)) | np.arange(count, dtype=np.uint64))
+    place = np.empty(count, dtype=np.uint32)
+    place[(in_order & np.uint64(2**32 - 1)).astype(np.int64)] = np.arange(count, dtype=np.uint32)
+    return place[option]
+
+
+def _starts(line_ids: _Rows) -> _Rows:
+    """Where each line's run begins in `line_ids` (sorted, so a line's options stand together)."""
+    if not len(line_ids):
+        return np.zeros(0, dtype=np.int64)
+    return np.flatnonzero(np.concatenate([[True], line_ids[1:] != line_ids[:-1]]))
+
+
+def _ranks(ranking: _Ranking, most: int) -> npt.NDArray[np.uint32]:
+    """Per option, its place in its line (1 the best) where that is at most `most`, else 0. The keys alone
+    are sorted (several times faster than carrying row numbers along); a line's k-th key is then the k-th
+    of its run, and the option with that key its k-th."""
+    ordered = np.sort(ranking.key)
+    its_kth = np.right_shift(ordered, np.uint64(ranking.low))  # first each key's line, as `line` numbers it
+    starts = _starts(its_kth)
+    ends = np.append(starts[1:], len(ordered))[: len(starts)]
+    lines = its_kth[starts].astype(np.intp)
+    kth = np.empty(ranking.lines, dtype=np.uint64)
+    rank = np.zeros(len(ordered), dtype=np.uint32)
+    for place in range(1, most + 1):
+        at = starts + place - 1
+        has = at < ends
+        if not has.any():
+            break
+        kth.fill(_NO_KEY)
+        kth[lines[has]] = ordered[at[has]]
+        np.take(kth, ranking.line, out=its_kth)
+        rank[ranking.key == its_kth] = place
+    return rank
+
+
+def _best(
+    scored: pl.DataFrame, ranking: _Ranking, rank: npt.NDArray[np.uint32], members: pl.DataFrame, rules: Rules
+) -> pl.DataFrame:
+    """Each line's best option with what deciding reads of it, and its runner-up's odds and option (null
+    where there is none), in the order of `scored`. The runner-up is the second option; where the best is
+    combined, the first that is no part of it (_alternatives)."""
+    is_best = rank == 1
+    columns = ["line_id", "option", "size", "allocated", "probability", "odds", "strong",
+               *(level_column(c.name) for c in rules.comparisons)]  # fmt: skip
+    best = scored.select(columns).filter(pl.Series(is_best))
+    best_rows, seconds = np.flatnonzero(is_best), np.flatnonzero(rank == 2)
+    second_of = np.full(ranking.lines, len(rank), dtype=np.int64)  # a row past the last: none
+    second_of[ranking.line[seconds]] = seconds
+    runner = second_of[ranking.line[best_rows]]
+    combined = np.flatnonzero(best["size"].to_numpy() > 1)
+    if len(combined):
+        runner[combined] = _alternatives(scored, ranking, best_rows[combined], members)
+    runners = scored.select(pl.col("odds").alias("runner_odds"), pl.col("option").alias("runner_option"))
+    return pl.concat([best, runners.gather(runner, null_on_oob=True)], how="horizontal")
+
+
+def _alternatives(scored: pl.DataFrame, ranking: _Ranking, best: _Rows, members: pl.DataFrame) -> _Rows:
+    """For lines whose best option (at the rows `best`) is a combined one: the row of each one's best option
+    that is an alternative to it, or len(scored) where none is. One invoice of the combined payment is a
+    partial reading of the same evidence, not a rival; another set is a rival when it holds an invoice the
+    best one does not."""
+    owner_of = np.zeros(ranking.lines, dtype=np.int64)  # line -> which of `best` is its best
+    owner_of[ranking.line[best]] = np.arange(len(best))
+    listed = np.zeros(ranking.lines, dtype=np.bool_)
+    listed[ranking.line[best]] = True
+    rival = np.flatnonzero(listed[ranking.line])  # the best ones too, no rivals of themselves (below)
+    rival = rival[np.argsort(ranking.key[rival])]  # line by line, best first
+    owner = owner_of[ranking.line[rival]]
+    line_id, option = scored["line_id"].to_numpy(), scored["option"].to_numpy()
+    rival_options = _pairs(line_id[rival], option[rival])
+    member_line, member_option, member_iri = (members[c].to_numpy() for c in ("line_id", "option", "iri"))
+    member_sets = _pairs(member_line, member_option)
+    of_best = _is_in(member_sets, np.sort(_pairs(line_id[best], option[best])))
+    in_best = np.sort(_pairs(member_line[of_best], member_iri[of_best]))
+    sets_with_others = np.sort(member_sets[~_is_in(_pairs(member_line, member_iri), in_best)])
+    rivals = np.where(
+        scored["size"].to_numpy()[rival] == 1,
+        ~_is_in(rival_options, in_best),  # an option of one invoice is numbered by its invoice
+        _is_in(rival_options, sets_with_others),
+    )
+    hits = np.flatnonzero(rivals)
+    owners, first = np.unique(owner[hits], return_index=True)  # each line's first, best first
+    alternative = np.full(len(best), scored.height, dtype=np.int64)
+    alternative[owners] = rival[hits[first]]
+    return alternative
+
+
+def _pairs(line_id: _Rows, number: _Rows) -> npt.NDArray[np.uint64]:
+    """A line's and an option's or invoice's numbers (row numbers, 32 bits) as one integer."""
+    return (line_id.astype(np.uint64) << np.uint64(32)) | number.astype(np.uint64)
+
+
+def _is_in(values: npt.NDArray[np.uint64], ascending: npt.NDArray[np.uint64]) -> npt.NDArray[np.bool_]:
+    """Whether each of `values` is one of `ascending` (sorted): a binary search each, no hash table."""
+    if not len(ascending):
+        return np.zeros(len(values), dtype=np.bool_)
+    found: npt.NDArray[np.bool_] = ascending[np.minimum(np.searchsorted(ascending, values), len(ascending) - 1)] == values
+    return found
+
+
+def _verdict(best: pl.DataFrame, names: pl.Series, rules: Rules) -> pl.DataFrame:
+    """Each line's decision and note from its best option (_best): line_id, option, size, allocated,
+    decision, note ("" where posted). A note is written only where there is one to write."""
+    probability = pl.col("probability")
+    too_close = pl.col("runner_odds").is_not_null() & (pl.col("odds") < pl.col("runner_odds") * rules.min_odds_ratio)
+    why = (
+        pl.when(probability < rules.review_probability).then(1)
+        .when(~pl.col("strong")).then(2)
+        .when(probability < rules.auto_post_probability).then(3)
+        .when(too_close).then(4)
+        .otherwise(0)
+    )  # fmt: skip
+    best = best.with_columns(why.cast(pl.Int8).alias("why")).with_row_index("at")
+    named = pl.lit(names).gather(pl.col("option"))
+    below_auto = f"best candidate {{}}% likely, below the {rules.auto_post_probability:.0%} to post"
+    notes = [
+        pl.format("best candidate {} only {}% likely", named, _pct(probability)),
+        pl.format("not posted automatically without strong evidence on: {}", _lacking(rules)),
+        pl.format(below_auto, _pct(probability, 1)),
+        pl.format("{} is nearly as likely as {}", pl.lit(names).gather(pl.col("runner_option")), named),
+    ]
+    noted = pl.concat(  # lazily: each filter then copies only the columns its note reads
+        [best.lazy().filter(pl.col("why") == why).select("at", note.alias("note")) for why, note in enumerate(notes, 1)]
+    ).collect()
+    note = pl.repeat("", best.height, dtype=pl.String, eager=True).scatter(noted["at"], noted["note"])
+    decision = pl.lit(pl.Series([AUTO_POST, UNMATCHED, REVIEW, REVIEW, REVIEW])).gather(pl.col("why"))  # by `why`
+    return best.select("line_id", "option", "size", "allocated", decision.alias("decision"), note.alias("note"))
+
+
+def _shown(
+    scored: pl.DataFrame, rank: npt.NDArray[np.uint32], verdict: pl.DataFrame, rules: Rules
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The suggestions shown, of one invoice and combined: the options among their line's first
+    max_suggestions that are at least review_probability likely (ranked best first, a line's suggestions
+    are a prefix of its options), with rank, their line's decision and note, and rest. They are taken in
+    the order of `scored`: a filter reads it once where a gather in rank order would jump about it."""
+    shown = pl.Series((rank > 0) & (rank <= rules.max_suggestions)) & (scored["probability"] >= rules.review_probability)
+    single = scored["size"] == 1
+    lines = verdict["line_id"].to_numpy()
+    at = np.empty(int(lines.max()) + 1 if len(lines) else 0, dtype=np.int64)  # line id -> its verdict's row
+    at[lines] = np.arange(len(lines))
+    said = verdict.select("decision", "note")
+    ranks = pl.Series("rank", rank)
+    tables = []
+    for rows in (shown & single, shown & ~single):
+        table = scored.filter(rows)
+        tables.append(
+            pl.concat(
+                [table, ranks.filter(rows).cast(pl.Int64).to_frame(), said.gather(at[table["line_id"].to_numpy()])],
+                how="horizontal",
+            ).with_columns((pl.col("line_amount") - pl.col("allocated")).alias("rest"))
+        )
+    return tables[0], tables[1]
+
+
+def _allocated(single: pl.DataFrame, combined: pl.DataFrame, members: pl.DataFrame) -> pl.DataFrame:
+    """Options of one invoice (`single`) and combined options (line_id, option, size, allocated...) one row
+    per invoice they allocate to: `invoice_iri`, `part` and `amount`; an option of one invoice is that
+    invoice, a combined one its `members`."""
     return pl.concat(
         [
-            options.filter(single).with_columns(
+            single.with_columns(
                 pl.col("option").alias("invoice_iri"), pl.lit(1, dtype=pl.Int64).alias("part"),
                 pl.col("allocated").alias("amount"),
             ),
-            options.filter(~single).join(members, on=["line_id", "option"]).rename({"iri": "invoice_iri"}),
+            combined.join(members, on=["line_id", "option"]).rename({"iri": "invoice_iri"}),
         ],
         how="diagonal_relaxed",
     )  # fmt: skip
 
 
-def _runner_up(ranked: pl.DataFrame, best: pl.DataFrame, members: pl.DataFrame) -> pl.DataFrame:
-    """Each line's best option that is an alternative to its best one: not a part of it. One invoice of a
-    combined payment that names both is a partial reading of the same evidence, not a rival.
-
-    Only a combined best option has parts: where the best is one invoice, the runner-up is the second."""
-    combined_best = best.filter(pl.col("size") > 1).select("line_id", "option")
-    second = ranked.filter(pl.col("position") == 2).join(combined_best, on="line_id", how="anti")
-    if combined_best.is_empty():
-        return second
-    in_best = combined_best.join(members, on=["line_id", "option"]).select("line_id", pl.col("iri").alias("invoice_iri"))
-    rivals = ranked.filter(pl.col("position") > 1).join(combined_best.select("line_id"), on="line_id", how="semi")
-    outside = _allocations(rivals.select("line_id", "option", "size", "allocated"), members).join(
-        in_best, on=["line_id", "invoice_iri"], how="anti"
-    )
-    alternatives = rivals.join(outside.select("line_id", "option").unique(), on=["line_id", "option"], how="semi")
-    return pl.concat(
-        [second, alternatives.sort("line_id", "position").unique("line_id", keep="first")], how="vertical_relaxed"
-    )
-
-
-def _position_in_line() -> pl.Expr:
-    """1, 2, 3... within each line of a table sorted by line: the row's index less that of its line's
-    first row (no group-by: a line's rows stand together)."""
-    row = pl.int_range(pl.len(), dtype=pl.Int64)
-    first = pl.when(pl.col("line_id") != pl.col("line_id").shift(1)).then(row).otherwise(None)
-    return (row - first.fill_null(0).cum_max() + 1).alias("position")
+def _allocations(options: pl.DataFrame, members: pl.DataFrame) -> pl.DataFrame:
+    """`options` one row per invoice they allocate to (_allocated)."""
+    single = pl.col("size") == 1
+    return _allocated(options.filter(single), options.filter(~single), members)
 
 
 def _consistent(
@@ -420,7 +602,10 @@ def _consistent(
     """Lines of the batch that would post to the same invoice go to a person, each naming the others (by
     `refs`: line_id, ref, the bank's reference or else the line's id), unless their amounts say they are
     instalments: each pays part of it, and together no more than is open."""
-    claims = _allocations(verdict.filter(pl.col("decision") == AUTO_POST), members).rename({"invoice_iri": "iri"})
+    posted = verdict.select("line_id", "option", "size", "allocated").filter(verdict["decision"] == AUTO_POST)
+    claims = _allocations(posted, members).select("line_id", pl.col("invoice_iri").alias("iri"), "amount")
+    iris = claims["iri"].to_numpy()
+    claims = claims.filter(pl.Series(np.bincount(iris)[iris] > 1)) if len(iris) else claims  # claimed twice
     if claims.is_empty():
         return verdict
     per_invoice = (
@@ -448,11 +633,10 @@ def _consistent(
     )
     clash_note = pl.format("{} is also claimed in this run by payment(s) {}; a person decides", "clashing_names",
                            "other_refs")  # fmt: skip
-    return verdict.join(others, on="line_id", how="left").select(
-        "line_id",
-        "option",
-        pl.when(pl.col("other_refs").is_not_null()).then(pl.lit(REVIEW)).otherwise(pl.col("decision")).alias("decision"),
-        pl.when(pl.col("other_refs").is_not_null()).then(clash_note).otherwise(pl.col("note")).alias("note"),
+    clashes = verdict.select("line_id").with_row_index("at").join(others, on="line_id")
+    return verdict.with_columns(
+        verdict["decision"].scatter(clashes["at"], REVIEW),
+        verdict["note"].scatter(clashes["at"], clashes.select(clash_note).to_series()),
     )
 
 
