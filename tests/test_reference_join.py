@@ -13,8 +13,17 @@ from hypothesis import strategies as st
 from stdnum.be import ogm_vcs
 from stdnum.iso7064 import mod_97_10
 
+from reconcile.matching import reference_join
 from reconcile.matching.creditor_references import finnish_check_digit
-from reconcile.matching.reference_join import reference_pairs, whole_key
+from reconcile.matching.reference_join import (
+    REF_STRENGTH,
+    _folded_tokens,
+    _shared,
+    _strongest,
+    _unaccented,
+    reference_pairs,
+    whole_key,
+)
 from reconcile.matching.references import TITLE_WORDS, find_ksef_numbers, whole_reference_key
 from reconcile.matching.tables import _prepare_invoices, _prepare_lines, frames
 from reconcile.model import BankLine, Invoice
@@ -112,18 +121,35 @@ def test_long_numbers_are_read_as_short_ones_are(tail, title, kind, text):
     assert found([line("100.00", title + tail)], invoices) == expected
 
 
-def test_numbers_joined_as_text_give_what_numbers_joined_as_integers_give(monkeypatch):
-    # The benchmark's corpus (every kind of title) read twice: numbers up to 20 characters as integers, then
-    # with that bound at 8, most of them as text.
+def corpus_tables(seed: int) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The benchmark's corpus (every kind of title), as reference_pairs takes it."""
     from benchmarks.corpus import make_corpus
-    from reconcile.matching import reference_join
 
-    corpus = make_corpus(1500, 1500, 7)
-    incoming, books = _prepare_lines(corpus.line_frame()), _prepare_invoices(corpus.invoice_frame())
+    corpus = make_corpus(1500, 1500, seed)
+    return _prepare_lines(corpus.line_frame()), _prepare_invoices(corpus.invoice_frame())
+
+
+def test_numbers_joined_as_text_give_what_numbers_joined_as_integers_give(monkeypatch):
+    # Read twice: numbers up to 20 characters as integers, then with that bound at 8, most of them as text.
+    incoming, books = corpus_tables(7)
     as_integers = reference_pairs(incoming, books, RULES).sort("line_id", "iri")
     monkeypatch.setattr(reference_join, "_CODED", 8)
     assert as_integers.height > 500
     assert reference_pairs(incoming, books, RULES).sort("line_id", "iri").equals(as_integers)
+
+
+def test_readings_looked_for_among_few_pieces_and_numbers_are_those_of_all(monkeypatch):
+    # Numbers are read with zeros dropped or without their prefix word among the pieces no run as written
+    # covers, and with zeros dropped only where some run ends with their last piece: read again among all
+    # pieces, for all numbers, the same pairs are found.
+    incoming, books = corpus_tables(3)
+    among_few = reference_pairs(incoming, books, RULES)
+    monkeypatch.setattr(
+        reference_join, "_uncovered", lambda pieces, covered: reference_join._loosened(pieces)
+    )
+    monkeypatch.setattr(reference_join, "_ending_as_some_run", lambda keys, runs: keys)
+    assert among_few.filter(pl.col("ref_kind") == "invoice_number_loose").height > 50
+    assert reference_pairs(incoming, books, RULES).equals(among_few)
 
 
 # -- near misses -------------------------------------------------------------------------------------------
@@ -264,3 +290,42 @@ def test_ksef_pairs_are_the_numbers_find_ksef_numbers_finds(number, dash, before
 def test_whole_key_is_whole_reference_key_on_a_column(text):
     column = pl.DataFrame({"text": [text]}).select(whole_key(pl.col("text"))).item()
     assert column == whole_reference_key(text)
+
+
+# -- the shortcuts agree with the long ways -----------------------------------------------------------------
+
+LATIN = st.characters(min_codepoint=0x20, max_codepoint=0x2FF)
+ANY = st.characters(codec="utf-8", exclude_categories=["Cs"])
+
+
+@settings(max_examples=200)
+@given(
+    st.lists(
+        st.text(st.one_of(LATIN, ANY, st.sampled_from("ａ２ﬁŁß\u0301\u00a0–€")), max_size=12), max_size=8
+    )
+)
+def test_folding_by_replacements_is_folding_by_decomposition(texts):
+    column = pl.DataFrame({"text": texts}, schema={"text": pl.String})
+    slow = _unaccented(pl.col("text")).str.to_uppercase().str.extract_all(r"[0-9A-Z]+")
+    assert column.select(_folded_tokens(pl.col("text"))).equals(column.select(slow))
+
+
+@given(st.lists(st.sampled_from(["", "A", "B", "AB", "FV2026", "2026"]), max_size=12))
+def test_shared_texts_are_the_duplicated_ones(texts):
+    series = pl.Series(texts, dtype=pl.String)
+    assert _shared(series).to_list() == series.is_duplicated().to_list()
+
+
+FOUND = st.tuples(st.sampled_from(["l1", "l2"]), st.sampled_from(["i1", "i2"]), st.sampled_from(sorted(REF_STRENGTH)),
+                  st.sampled_from(["FV 1", "FV 01", "1"]))  # fmt: skip
+
+
+@given(st.lists(FOUND, max_size=10))
+def test_strongest_ranks_the_pairs_found_more_than_once(rows):
+    found = pl.DataFrame(
+        rows, schema=dict.fromkeys(["line_id", "iri", "ref_kind", "ref_text"], pl.String), orient="row"
+    )
+    strength = pl.col("ref_kind").replace_strict(REF_STRENGTH, return_dtype=pl.Int8)
+    ranked = found.sort([pl.col("line_id"), pl.col("iri"), strength, pl.col("ref_text")],
+                        descending=[False, False, True, False])  # fmt: skip
+    assert _strongest(found).equals(ranked.unique(["line_id", "iri"], keep="first", maintain_order=True))
