@@ -184,7 +184,7 @@ def with_evidence(
 ) -> pl.DataFrame:
     """The options with what is known of their payer for their client: iban_level and iban_count
     (payers.learned_evidence), virtual_account (payers.virtual_evidence), name_similarity and name_level
-    (name_scores.score_name_pairs, of the payer's name, or of the client's own for an alias of the rules)."""
+    (name_scores.score_numbered_pairs, of the payer's name, or of the client's own for an alias of the rules)."""
     if learned is None or learned.is_empty():
         options = options.with_columns(
             pl.lit(None, dtype=pl.String).alias("iban_level"), pl.lit(0, dtype=pl.Int64).alias("iban_count")
