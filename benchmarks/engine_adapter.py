@@ -77,10 +77,12 @@ def _from_table(rows: pl.DataFrame) -> dict[str, Outcome]:
 
 def candidates_per_line(corpus: Corpus, rules: Rules) -> dict[str, Any]:
     """How many (line, invoice) pairs the core scores per money-in line (read from its candidate step)."""
-    prepared = tables._prepare_lines(corpus.line_frame())
+    # Numbered as match_tables numbers them: the core's ids are row numbers.
+    prepared, _ = tables._numbered(tables._prepare_lines(corpus.line_frame()), "line_id")
     incoming = prepared.filter(pl.col("line_units") > 0)
-    books = tables._prepare_invoices(corpus.invoice_frame()).filter(pl.col("open_units") > 0)
-    no_leads = pl.DataFrame(schema={"line_id": pl.String, "client_iri": pl.String})  # nothing learned
+    invoices, _ = tables._numbered(tables._prepare_invoices(corpus.invoice_frame()), "iri")
+    books = invoices.filter(pl.col("open_units") > 0)
+    no_leads = pl.DataFrame(schema={"line_id": pl.UInt32, "client_iri": pl.String})  # nothing learned
     named = tables.reference_pairs(incoming, books, rules)
     per_line = tables._candidates(incoming, books, no_leads, named, rules).group_by("line_id").len()["len"]
     zero = incoming.height - per_line.len()
