@@ -32,6 +32,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import polars as pl
 
+from reconcile.matching.options import pair_number
+
 if TYPE_CHECKING:
     from reconcile.rules import Rules
 
@@ -409,7 +411,7 @@ def _others(searched: pl.DataFrame, named: pl.DataFrame, owners: pl.DataFrame, r
     )
     group, owner = found["group"], found["owner"]
     # The invoices a line's title names are no others.
-    pair = pl.col("line_id").cast(pl.UInt64) * 2**32 + pl.col("iri")  # one integer a pair
+    pair = pair_number()
     named_pairs = (
         named.filter(pl.col("line_id").is_in(searched["line_id"].implode())).select(pair).to_series()
     )

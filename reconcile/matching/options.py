@@ -52,6 +52,12 @@ def first_row_of(column: str, number: str) -> pl.Expr:
     return pl.when(pl.col(column).is_not_null()).then(pl.col(number).min().over(column))
 
 
+def pair_number() -> pl.Expr:
+    """A (line_id, iri) pair as one integer: both are row numbers (under 2**32), so a pair is told apart from
+    others by one hash or comparison, not two."""
+    return pl.col("line_id").cast(pl.UInt64) * 2**32 + pl.col("iri")
+
+
 def at(table: pl.DataFrame, numbers: pl.Series, columns: Sequence[str]) -> pl.DataFrame:
     """`columns` of `table` at the rows `numbers` (the core's ids are row numbers): a gather, no join."""
     return table.select(pl.col(columns).gather(numbers))
@@ -116,7 +122,7 @@ def _combined(
     (line and invoice), not by a join over all the pairs."""
     first = invoices.height  # a set's option number comes after every invoice's
     numbered = sets.select("line_id", "option").unique(maintain_order=True).with_row_index("number")
-    pair = (pl.col("line_id").cast(pl.UInt64) * 2**32 + pl.col("iri")).alias("pair")
+    pair = pair_number().alias("pair")
     in_sets = sets.join(numbered, on=["line_id", "option"]).select(
         "line_id", (pl.col("number") + first).cast(pl.UInt32).alias("option"), "iri", pair
     )

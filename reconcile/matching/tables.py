@@ -24,7 +24,7 @@ import polars as pl
 
 from reconcile.matching.combined import combined_options
 from reconcile.matching.ignore_rules import ignored_by_rules
-from reconcile.matching.options import build_options, first_row_of, with_evidence
+from reconcile.matching.options import build_options, first_row_of, pair_number, with_evidence
 from reconcile.matching.payer_lists import never_pairs, with_aliases, without_never_matched
 from reconcile.matching.payers import client_leads, payer_names, virtual_accounts
 from reconcile.matching.reference_join import reference_pairs
@@ -250,8 +250,8 @@ def _candidates(
     """Every candidate pair once, with the strongest reference found for it (`named`: the pairs of
     reference_pairs, of which those of open invoices count)."""
     named = named.join(books.select("iri"), on="iri", how="semi")
-    pair = pl.col("line_id").cast(pl.UInt64) * 2**32 + pl.col("iri")  # ids are row numbers: one integer a pair
-    by_amount = _amount_pairs(incoming, books, leads, rules).filter(~pair.is_in(named.select(pair).to_series().implode()))
+    named_pairs = named.select(pair_number()).to_series().implode()
+    by_amount = _amount_pairs(incoming, books, leads, rules).filter(~pair_number().is_in(named_pairs))
     return pl.concat([named, by_amount], how="diagonal_relaxed")
 
 
