@@ -190,35 +190,36 @@ def with_evidence(
 ) -> pl.DataFrame:
     """The options with what is known of their payer for their client: iban_level and iban_count
     (payers.learned_evidence), virtual_account (payers.virtual_evidence), name_similarity and name_level
-    (name_scores.score_numbered_pairs, of the payer's name, or of the client's own for an alias of the rules)."""
-    if learned is None or learned.is_empty():
-        options = options.with_columns(
-            pl.lit(None, dtype=pl.String).alias("iban_level"), pl.lit(0, dtype=pl.Int64).alias("iban_count")
-        )
-    else:
+    (name_scores.score_numbered_pairs, of the payer's name, or of the client's own for an alias of the rules).
+
+    The IBAN and account evidence is looked up only for the options of the lines whose IBAN was learned or
+    whose money reached a virtual account, and put in place by row: no join over millions of options. The
+    new columns are stacked beside the options' as they are (with_columns would first copy every column of
+    the options into one chunk)."""
+    height = options.height
+    level = pl.repeat(None, height, dtype=pl.String, eager=True).alias("iban_level")
+    count = pl.zeros(height, dtype=pl.Int64, eager=True).alias("iban_count")
+    virtual_account = pl.repeat(False, height, eager=True).alias("virtual_account")
+    if learned is not None and not learned.is_empty():
         known = lines.select(compact("payer_iban").is_in(learned["iban"].implode()).fill_null(False))
-        evidence = learned_evidence(_with_payer_and_client(options, known.to_series(), lines, invoices), learned)
-        options = _joined(options, evidence, ["iban_level", "iban_count"]).with_columns(
-            pl.col("iban_count").fill_null(0)
-        )
-    if virtual.is_empty():
-        options = options.with_columns(pl.lit(False).alias("virtual_account"))
-    else:
+        rows, some = _with_payer_and_client(options, known.to_series(), lines, invoices)
+        evidence = learned_evidence(some, learned)  # row for row
+        level, count = level.scatter(rows, evidence["iban_level"]), count.scatter(rows, evidence["iban_count"])
+    if not virtual.is_empty():
         reached = lines.select(compact("account").is_in(virtual["account"].implode()).fill_null(False))
-        evidence = virtual_evidence(_with_payer_and_client(options, reached.to_series(), lines, invoices), virtual)
-        options = _joined(options, evidence, ["virtual_account"]).with_columns(
-            pl.col("virtual_account").fill_null(False)
-        )
-    return _name_evidence(options, lines, invoices, aliases)
+        rows, some = _with_payer_and_client(options, reached.to_series(), lines, invoices)
+        virtual_account = virtual_account.scatter(rows, virtual_evidence(some, virtual)["virtual_account"])
+    return _name_evidence(options.hstack([level, count, virtual_account]), lines, invoices, aliases)
 
 
 def _with_payer_and_client(
     options: pl.DataFrame, flagged: pl.Series, lines: pl.DataFrame, invoices: pl.DataFrame
-) -> pl.DataFrame:
-    """The options of the lines `flagged` (one Boolean per line) with the line's payer IBAN and account and
-    the invoice's client: the few whose evidence a join must look up."""
-    some = options.filter(flagged.gather(options["line_id"])).select("line_id", "option", "invoice")
-    return pl.concat(
+) -> tuple[pl.Series, pl.DataFrame]:
+    """The rows of the options of the lines `flagged` (one Boolean per line), and those options with the
+    line's payer IBAN and account and the invoice's client: the few whose evidence a join must look up."""
+    rows = flagged.gather(options["line_id"]).arg_true()
+    some = options.select(pl.col("line_id", "option", "invoice").gather(rows))
+    return rows, pl.concat(
         [
             some.select("line_id", "option"),
             at(lines, some["line_id"], ["payer_iban", "account"]),
@@ -226,11 +227,6 @@ def _with_payer_and_client(
         ],
         how="horizontal",
     )
-
-
-def _joined(options: pl.DataFrame, evidence: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
-    keys = ["line_id", "option"]
-    return options.join(evidence.select(*keys, *columns), on=keys, how="left")
 
 
 def _name_evidence(
