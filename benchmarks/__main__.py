@@ -142,7 +142,8 @@ def scale(size: int, seed: int) -> None:
     columns = ["seam", "seconds", "lines_per_s", "corpus_mib", "engine_peak_mib", "engine_mib", "peak_mib",
                "auto_post", "review", "unmatched", "ignored", "error"]  # fmt: skip
     print(table(rows, columns))
-    print("corpus_mib: resident when the engine is called; engine_peak_mib: peak during the call;")
+    print("corpus_mib: resident when the engine is called (match_tables: with the tables alone, match_lines: with")
+    print("the corpus's values); engine_peak_mib: peak during the call;")
     print("engine_mib: their difference; peak_mib: the whole process, making the corpus included")
     with_candidates = [r for r in rows if any(k.startswith("candidates") for k in r)]
     if with_candidates:

@@ -75,12 +75,13 @@ def _from_table(rows: pl.DataFrame) -> dict[str, Outcome]:
     return result
 
 
-def candidates_per_line(corpus: Corpus, rules: Rules) -> dict[str, Any]:
-    """How many (line, invoice) pairs the core scores per money-in line (read from its candidate step)."""
+def candidates_per_line(lines: pl.DataFrame, invoices: pl.DataFrame, rules: Rules) -> dict[str, Any]:
+    """How many (line, invoice) pairs the core scores per money-in line (read from its candidate step), of
+    the corpus's tables (Corpus.line_frame, Corpus.invoice_frame)."""
     # Numbered as match_tables numbers them: the core's ids are row numbers.
-    prepared, _ = tables._numbered(tables._prepare_lines(corpus.line_frame()), "line_id")
+    prepared, _ = tables._numbered(tables._prepare_lines(lines), "line_id")
     incoming = prepared.filter(pl.col("line_units") > 0)
-    invoices, _ = tables._numbered(tables._prepare_invoices(corpus.invoice_frame()), "iri")
+    invoices, _ = tables._numbered(tables._prepare_invoices(invoices), "iri")
     books = invoices.filter(pl.col("open_units") > 0)
     no_leads = pl.DataFrame(schema={"line_id": pl.UInt32, "client_iri": pl.String})  # nothing learned
     named = tables.reference_pairs(incoming, books, rules)
