@@ -16,9 +16,9 @@ from reconcile.matching.payer_lists import (
     _core,
     _keys_among,
     alias_names,
-    drop_never_matched,
     never_pairs,
     with_aliases,
+    without_never_matched,
 )
 from reconcile.matching.payers import (
     client_leads,
@@ -275,8 +275,17 @@ def test_a_pair_is_never_matched_by_the_payers_iban_or_name_key_and_the_clients_
         ("name", "JAN KOWALSKI", None, "BOREAL"),
         ("name", "LUKASZ NOWAK", CEDAR, None),
     )
-    assert drop_never_matched(table, listed)["line_id"].to_list() == ["L5", "L6"]
-    assert drop_never_matched(table, never()).equals(table)
+    assert kept_pairs(table, listed)["line_id"].to_list() == ["L5", "L6"]
+    assert kept_pairs(table, never())["line_id"].to_list() == ["L1", "L2", "L3", "L4", "L5", "L6"]
+
+
+def kept_pairs(table: pl.DataFrame, listed: pl.DataFrame) -> pl.DataFrame:
+    """The pairs without_never_matched keeps of `table` (options()), each row a line and its own invoice."""
+    incoming = table.select("line_id", "payer", "payer_iban")
+    books = table.select(pl.col("line_id").alias("iri"), "client_iri", "client_name")
+    pairs = table.select("line_id", pl.col("line_id").alias("iri"))
+    no_leads = pl.DataFrame(schema={"line_id": pl.String, "client_iri": pl.String})
+    return without_never_matched(pairs, no_leads, incoming, books, listed)[0]
 
 
 def test_the_rules_and_the_store_pairs_are_one_table():
@@ -329,7 +338,7 @@ _NAME_PIECES = ["Acme", "ACME", "acme", " ", "  ", ".", "-", "&", "/", "0", "007
 @example("SP Z O O")  # all of it a legal form: payer_key keeps a word, and the core is empty on both sides
 @example("Partner007 AND Co")
 def test_an_ascii_name_has_the_core_of_its_payer_key(name):
-    """What lets drop_never_matched and alias_names run payer_key only on the names that may have a key."""
+    """What lets without_never_matched and alias_names run payer_key only on the names that may have a key."""
     key = payer_key(name)
     core = pl.DataFrame({"name": [name], "key": [key]}).select(_core(pl.col("name")), _core(pl.col("key"))).row(0)
     assert core[0] == core[1] == " ".join(sorted(w for w in key.split() if w not in KEY_FILLER_WORDS))

@@ -9,8 +9,6 @@ Column contract (as reconcile.matching.payers; names compared by reconcile.match
     with_aliases          -> learned, with the rules' alias IBANs
     alias_names           -> options (payer, client_iri, client_name), `payer` the client's name for an alias
     never_pairs           -> LISTED_SCHEMA: the pairs of the rules and of the store never to match
-    drop_never_matched    -> pairs (line_id, payer, payer_iban, client_iri, client_name), less those never to
-                             match
     without_never_matched -> (pairs, leads) less those never to match
 """
 
@@ -218,14 +216,6 @@ def never_pairs(entries: Sequence[NeverMatch], stored: pl.DataFrame | None) -> p
             )
         )
     return pl.concat(tables).unique()
-
-
-def drop_never_matched(pairs: pl.DataFrame, never: pl.DataFrame) -> pl.DataFrame:
-    """`pairs` (line_id, payer, payer_iban, client_iri, client_name, and any other columns) less those whose
-    payer and client `never` lists (never_pairs), in their order."""
-    if never.is_empty() or pairs.is_empty():
-        return pairs
-    return pairs.filter(~_listed(pairs, never))
 
 
 def without_never_matched(
