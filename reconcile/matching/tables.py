@@ -443,7 +443,7 @@ def _ranks(ranking: _Ranking, most: int) -> npt.NDArray[np.uint32]:
     """Per option, its place in its line (1 the best) where that is at most `most`, else 0. The keys alone
     are sorted (several times faster than carrying row numbers along); a line's k-th key is then the k-th
     of its run, and the option with that key its k-th."""
-    ordered = np.sort(ranking.key)
+    ordered = pl.Series(ranking.key).sort().to_numpy()  # on every core, where np.sort keeps to one
     its_kth = np.right_shift(ordered, np.uint64(ranking.low))  # first each key's line, as `line` numbers it
     starts = _starts(its_kth)
     ends = np.append(starts[1:], len(ordered))[: len(starts)]
