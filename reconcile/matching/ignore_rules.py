@@ -177,13 +177,13 @@ def _code_pattern(codes: tuple[str, ...]) -> str:
     return f"(?i)^(?:{'|'.join(alternatives)})(?:/|$)"
 
 
-def _condition(rule: IgnoreRule, ours: pl.Series) -> pl.Expr:
-    """Whether the rule catches a line: all its given conditions hold (null counts as not). `ours` are the
-    payer IBANs, as the lines write them, that are accounts of ours."""
+def _condition(rule: IgnoreRule, code_column: str, ours: pl.Series) -> pl.Expr:
+    """Whether the rule catches a line: all its given conditions hold (null counts as not). `code_column`
+    says whether the line's code is one of the rule's (_codes_matched); `ours` are the payer IBANs, as the
+    lines write them, that are accounts of ours."""
     conditions: list[pl.Expr] = []
     if rule.bank_tx_codes:
-        code = pl.col("bank_tx_code").str.strip_chars().str.replace_all("+", "/", literal=True)
-        conditions.append(code.str.contains(_code_pattern(rule.bank_tx_codes)))
+        conditions.append(pl.col(code_column))
     if rule.text is not None:
         pattern = _text_pattern(rule.text)
         in_title = pl.col("remittance").fill_null("").str.contains(pattern)
@@ -191,6 +191,20 @@ def _condition(rule: IgnoreRule, ours: pl.Series) -> pl.Expr:
     if rule.own_account:
         conditions.append(pl.col("counterparty_iban").is_in(ours.implode()))
     return pl.all_horizontal(conditions).fill_null(False)
+
+
+def _codes_matched(lines: pl.DataFrame, rules: tuple[IgnoreRule, ...]) -> pl.DataFrame:
+    """`lines` with a column per rule (_code<i>) saying whether the line's bank transaction code is one of
+    the rule's (null without a code). A million lines carry a few dozen distinct codes: each rule's
+    patterns are tried once per distinct code, not once per line."""
+    code = pl.col("bank_tx_code").str.strip_chars().str.replace_all("+", "/", literal=True)
+    distinct = lines.select(pl.col("bank_tx_code").unique().drop_nulls())
+    matched = distinct.select(
+        "bank_tx_code",
+        *(code.str.contains(_code_pattern(r.bank_tx_codes)).alias(f"_code{i}") for i, r in enumerate(rules)
+          if r.bank_tx_codes),
+    )  # fmt: skip
+    return lines.join(matched, on="bank_tx_code", how="left", maintain_order="left")
 
 
 def ignored_by_rules(
@@ -208,18 +222,21 @@ def ignored_by_rules(
     # Each distinct account and payer IBAN is compacted once: a million lines name a few accounts of ours.
     accounts = lines.select(pl.col("account").unique()).select(compact("account")).to_series()
     ours = pl.concat([accounts, listed]).drop_nulls().unique()
-    payers = lines.select(pl.col("counterparty_iban").unique())
+    money_in = lines.select(COLUMNS).filter(pl.col("amount") > 0)  # narrow first, then filter
+    payers = money_in.select(pl.col("counterparty_iban").unique())
     ours_as_written = payers.filter(compact("counterparty_iban").is_in(ours.implode())).to_series()
     which = pl.coalesce(
-        [pl.when(_condition(rule, ours_as_written)).then(pl.lit(i, pl.UInt32)) for i, rule in enumerate(rules)]
-    )
+        [pl.when(_condition(rule, f"_code{i}", ours_as_written)).then(pl.lit(i, pl.UInt32))
+         for i, rule in enumerate(rules)]
+    )  # fmt: skip
     named = pl.DataFrame(
         {"rule_index": range(len(rules)), "rule": [r.name for r in rules], "note": [r.note for r in rules]},
         schema={"rule_index": pl.UInt32, **{c: pl.String for c in ("rule", "note")}},
     )
     return (
-        lines.select("line_id", which.alias("rule_index"), pl.col("amount") > 0)  # narrow first, then filter
-        .filter("amount", pl.col("rule_index").is_not_null())
+        _codes_matched(money_in, rules)
+        .select("line_id", which.alias("rule_index"))
+        .filter(pl.col("rule_index").is_not_null())
         .join(named, on="rule_index", maintain_order="left")
         .select(_OUTPUT.keys())
     )
