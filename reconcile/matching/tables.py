@@ -237,7 +237,13 @@ def _amount_pairs(incoming: pl.DataFrame, books: pl.DataFrame, leads: pl.DataFra
     keys = ["invoice_currency", "open_units"]
     usable = books.select("iri", *keys).filter(pl.len().over(keys) <= rules.max_amount_candidates)
     money = incoming.select("line_id", "line_currency", "line_units")  # a join carries every column it is given
-    by_amount = money.join(usable, left_on=["line_currency", "line_units"], right_on=keys).select("line_id", "iri")
+    # On the amount alone, then the currency: polars encodes a key of two columns row by row before it
+    # joins, an integer key it hashes as it is; the same amount in another currency is rare.
+    by_amount = (
+        money.join(usable, left_on="line_units", right_on="open_units")
+        .filter(pl.col("line_currency") == pl.col("invoice_currency"))
+        .select("line_id", "iri")
+    )
     if leads.is_empty():
         return by_amount  # each invoice once per line already
     by_client = (
